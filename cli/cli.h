@@ -1,0 +1,48 @@
+/* The driftdiff command line: shared helpers and the command table. */
+#ifndef DD_CLI_H
+#define DD_CLI_H
+
+#include <stdio.h>
+
+#include "driftdiff.h"
+
+#define EXIT_OK 0
+#define EXIT_DRIFT 1
+#define EXIT_ERROR 2
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage;  /* the synopsis, as in the man page */
+};
+
+extern const struct cli_cmd cli_commands[];
+const struct cli_cmd *cli_find(const char *name);
+
+int cmd_manifest(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* "driftdiff CMD: MESSAGE" plus a hint on one more line; returns EXIT_ERROR. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print the library's error for CTX; returns EXIT_ERROR. */
+int cli_fail(struct dd_ctx *ctx);
+/* Print the usage of CMD to F. */
+void cli_print_usage(const struct cli_cmd *cmd, FILE *f);
+
+/*
+ * Output to PATH ("-" or NULL: stdout) written atomically: to a temporary
+ * file beside PATH that cli_output_close() renames into place only when
+ * everything was written, so a failed run never leaves half a file.
+ */
+struct cli_output {
+	FILE *f;
+	char *path;
+	char *tmp;
+};
+int cli_output_open(struct cli_output *out, const char *path);
+/* Commit (ok) or discard; returns EXIT_ERROR on a write error. */
+int cli_output_close(struct cli_output *out, int ok);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * driftdiff/image.h: reading a container image into a verified, hashed tree.
+ *
+ * dd_image_open() accepts an OCI image layout directory, an oci-archive tar,
+ * a `docker save` tar (every form in use) or a manifest saved by
+ * dd_image_save(). It resolves the index, manifest and config and verifies
+ * their digests; dd_image_tree() then streams every layer once, verifying
+ * its size, blob digest and diff_id, and applies the layers in memory.
+ * Nothing is written to disk.
+ */
+#ifndef DRIFTDIFF_IMAGE_H
+#define DRIFTDIFF_IMAGE_H
+
+#include <stdio.h>
+#include "common.h"
+#include "tree.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dd_image;
+
+enum dd_image_format {
+	DD_IMAGE_OCI_LAYOUT = 1, /* a directory with oci-layout, index.json, blobs/ */
+	DD_IMAGE_OCI_ARCHIVE,    /* a tar of such a directory */
+	DD_IMAGE_DOCKER_ARCHIVE, /* docker save / podman save / skopeo docker-archive */
+	DD_IMAGE_SAVED_MANIFEST, /* written by dd_image_save() */
+};
+
+struct dd_image_options {
+	unsigned version;
+	/*
+	 * Which image when the input holds several: matched against
+	 * org.opencontainers.image.ref.name, io.containerd.image.name or a
+	 * docker RepoTag ("busybox" matches "docker.io/library/busybox:latest").
+	 */
+	const char *ref;
+	/* "os/arch[/variant]"; NULL selects the host's platform. */
+	const char *platform;
+};
+#define DD_IMAGE_OPTIONS_VERSION 1
+#define DD_IMAGE_OPTIONS_INIT { DD_IMAGE_OPTIONS_VERSION, NULL, NULL }
+
+/* Open and resolve PATH; the layers are not read yet. */
+DD_API int dd_image_open(struct dd_image **out, struct dd_ctx *ctx, const char *path,
+			 const struct dd_image_options *opts);
+DD_API void dd_image_free(struct dd_image *img);
+
+/*
+ * The image's final filesystem. The first call reads and verifies every
+ * layer; the tree is borrowed from the image. On a verification failure
+ * no tree is returned: a partial result is never handed out.
+ */
+DD_API int dd_image_tree(const struct dd_tree **out, struct dd_image *img);
+
+/*
+ * Write the saved-manifest format: a header line describing the image,
+ * then the JSONL entries. dd_image_open() accepts the result in place of
+ * the image. Reads the layers if that has not happened yet.
+ */
+DD_API int dd_image_save(struct dd_image *img, FILE *f);
+
+enum dd_compression {
+	DD_COMPRESSION_UNKNOWN = 0, /* not read yet */
+	DD_COMPRESSION_NONE,
+	DD_COMPRESSION_GZIP,
+	DD_COMPRESSION_ZSTD,
+	DD_COMPRESSION_OTHER,       /* xz or bzip2, accepted from old Docker */
+};
+DD_API const char *dd_compression_name(enum dd_compression c);
+
+enum dd_verify {
+	DD_VERIFY_PENDING = 0,  /* layers not read yet */
+	DD_VERIFY_OK,           /* every digest that the format records matched */
+	DD_VERIFY_PARTIAL,      /* diff_id matched; the format records no blob digest */
+};
+
+struct dd_layer_info {
+	const char *media_type;  /* from the manifest; NULL for docker archives */
+	const char *digest;      /* of the stored blob; NULL when not recorded */
+	const char *diff_id;     /* of the uncompressed tar, from the config */
+	int64_t size;            /* stored bytes; -1 if not recorded */
+	const char *location;    /* blob path inside the layout or archive */
+	enum dd_compression compression;
+	uint64_t uncompressed_size;
+	enum dd_verify verified;
+	const char *created_by;  /* the config history line that made it, or NULL */
+};
+
+struct dd_history_info {
+	const char *created;
+	const char *created_by;
+	const char *author;
+	const char *comment;
+	bool empty_layer;
+};
+
+DD_API enum dd_image_format dd_image_format(const struct dd_image *img);
+DD_API const char *dd_image_format_name(enum dd_image_format format);
+DD_API const char *dd_image_path(const struct dd_image *img);
+/* The chosen ref name, or NULL. */
+DD_API const char *dd_image_ref(const struct dd_image *img);
+/* Digests of the selected manifest (NULL for legacy docker archives) and config. */
+DD_API const char *dd_image_manifest_digest(const struct dd_image *img);
+DD_API const char *dd_image_config_digest(const struct dd_image *img);
+/* "linux/amd64" or "linux/arm/v7", from the config. */
+DD_API const char *dd_image_platform(const struct dd_image *img);
+/* The verified image config document (JSON text). */
+DD_API const char *dd_image_config_json(const struct dd_image *img);
+DD_API size_t dd_image_layer_count(const struct dd_image *img);
+DD_API const struct dd_layer_info *dd_image_layer(const struct dd_image *img, size_t i);
+DD_API size_t dd_image_history_count(const struct dd_image *img);
+DD_API const struct dd_history_info *dd_image_history(const struct dd_image *img, size_t i);
+/* Things that were odd but not fatal, one line each (e.g. a path written through a symlink). */
+DD_API size_t dd_image_warning_count(const struct dd_image *img);
+DD_API const char *dd_image_warning(const struct dd_image *img, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,123 @@
+/*
+ * driftdiff/tree.h: a filesystem tree as a path-sorted list of entries.
+ *
+ * An image's final filesystem, a container's root filesystem and a saved
+ * manifest all become a struct dd_tree. Entries are sorted with
+ * dd_path_compare(), so two trees can be diffed by walking them side by side.
+ */
+#ifndef DRIFTDIFF_TREE_H
+#define DRIFTDIFF_TREE_H
+
+#include <stdio.h>
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum dd_type {
+	DD_TYPE_FILE = 1,
+	DD_TYPE_DIR,
+	DD_TYPE_SYMLINK,
+	DD_TYPE_CHAR,
+	DD_TYPE_BLOCK,
+	DD_TYPE_FIFO,
+	DD_TYPE_SOCKET,
+};
+
+/* "file", "dir", "symlink", "char", "block", "fifo", "socket". */
+DD_API const char *dd_type_name(enum dd_type type);
+/* The inverse of dd_type_name(); 0 when the name is unknown. */
+DD_API enum dd_type dd_type_from_name(const char *name);
+
+/* An extended attribute; the value is raw bytes. */
+struct dd_xattr {
+	const char *name;
+	const unsigned char *value;
+	size_t len;
+};
+
+/* The entry was created only because a child needed a parent directory. */
+#define DD_ENTRY_IMPLICIT 0x1u
+
+/*
+ * One filesystem object. Strings are NUL-terminated but are bytes, not
+ * necessarily UTF-8; use the _len fields. Everything is borrowed from the
+ * tree that holds the entry.
+ */
+struct dd_entry {
+	const char *path;       /* absolute: "/", "/etc/passwd" */
+	size_t path_len;
+	enum dd_type type;
+	uint32_t mode;          /* permission bits incl. setuid/setgid/sticky (07777) */
+	uint64_t uid, gid;
+	uint64_t size;          /* content bytes of a regular file, else 0 */
+	int64_t mtime;          /* seconds since the epoch */
+	uint32_t mtime_nsec;
+	uint32_t rdev_major, rdev_minor; /* char and block devices */
+	bool has_sha256;        /* regular files whose content was read */
+	unsigned char sha256[32];
+	const char *target;     /* symlink target, NULL otherwise */
+	size_t target_len;
+	const char *hardlink;   /* path this entry is a hard link of, or NULL */
+	size_t hardlink_len;
+	uint32_t nxattrs;
+	const struct dd_xattr *xattrs; /* sorted by name */
+	int layer;              /* index of the layer that last wrote it; -1 unknown */
+	uint32_t flags;         /* DD_ENTRY_* */
+};
+
+struct dd_tree;
+
+DD_API void dd_tree_free(struct dd_tree *tree);
+/* Number of entries, the root "/" included. */
+DD_API size_t dd_tree_count(const struct dd_tree *tree);
+/* The i-th entry in path order; NULL past the end. */
+DD_API const struct dd_entry *dd_tree_entry(const struct dd_tree *tree, size_t i);
+/* Look a path up ("/etc/passwd"); NULL if absent. */
+DD_API const struct dd_entry *dd_tree_find(const struct dd_tree *tree,
+					   const char *path, size_t len);
+/* The entry's value of xattr NAME, or NULL. */
+DD_API const struct dd_xattr *dd_entry_xattr(const struct dd_entry *e, const char *name);
+
+/*
+ * The order of entries in a tree: bytewise, except that '/' sorts before
+ * every other byte, so a directory is followed by its whole subtree.
+ * Returns <0, 0 or >0.
+ */
+DD_API int dd_path_compare(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * File capabilities decoded from a security.capability value
+ * (VFS_CAP_REVISION_1..3, see capabilities(7)).
+ */
+struct dd_caps {
+	uint32_t revision;      /* 1, 2 or 3 */
+	bool effective;
+	uint64_t permitted;     /* bit N = capability N */
+	uint64_t inheritable;
+	bool has_rootid;        /* revision 3 */
+	uint32_t rootid;
+};
+DD_API int dd_caps_decode(struct dd_caps *out, const unsigned char *value, size_t len);
+/* "cap_net_raw" for 13; NULL for an unknown number. */
+DD_API const char *dd_cap_name(unsigned cap);
+
+/* Listing formats for dd_tree_write(). */
+enum dd_listing {
+	DD_LISTING_TEXT = 1,  /* one line per entry, like ls -l, for people */
+	DD_LISTING_JSONL,     /* one JSON object per entry per line */
+};
+
+/*
+ * Write every entry of TREE to F. In JSONL, a path that is not valid UTF-8
+ * is written escaped in "path" and exactly, base64-encoded, in
+ * "path_bytes" (likewise "target"/"target_bytes"), so nothing is lost.
+ */
+DD_API int dd_tree_write(struct dd_ctx *ctx, const struct dd_tree *tree,
+			 enum dd_listing format, FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

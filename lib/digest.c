@@ -1,0 +1,139 @@
+/* Digests: strict parsing and OpenSSL-backed streaming hashing. */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+#include "digest.h"
+
+struct dd__hasher {
+	EVP_MD_CTX *md;
+	enum dd__alg alg;
+};
+
+static size_t alg_len(enum dd__alg alg)
+{
+	return alg == DD__ALG_SHA512 ? 64 : 32;
+}
+
+static const char *alg_name(enum dd__alg alg)
+{
+	return alg == DD__ALG_SHA512 ? "sha512" : "sha256";
+}
+
+static void fill_str(struct dd__digest *d)
+{
+	size_t n = strlen(alg_name(d->alg));
+
+	memcpy(d->str, alg_name(d->alg), n);
+	d->str[n] = ':';
+	dd__hex(d->str + n + 1, d->bin, d->len);
+}
+
+int dd__digest_parse(struct dd__digest *out, const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t alen, hlen, i;
+	enum dd__alg alg;
+
+	memset(out, 0, sizeof(*out));
+	if (!colon || colon == s)
+		return DD_EFORMAT;
+	alen = (size_t)(colon - s);
+	hlen = len - alen - 1;
+	/* algorithm: [a-z0-9]+ ([+._-][a-z0-9]+)* per descriptor.md */
+	for (i = 0; i < alen; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '+' || c == '.' || c == '_' || c == '-'))
+			return DD_EFORMAT;
+	}
+	if (alen == 6 && memcmp(s, "sha256", 6) == 0)
+		alg = DD__ALG_SHA256;
+	else if (alen == 6 && memcmp(s, "sha512", 6) == 0)
+		alg = DD__ALG_SHA512;
+	else {
+		for (i = 0; i < hlen; i++) {
+			char c = colon[1 + i];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '=' || c == '_' || c == '-'))
+				return DD_EFORMAT;
+		}
+		return hlen ? DD_EUNSUPPORTED : DD_EFORMAT;
+	}
+	if (hlen != 2 * alg_len(alg))
+		return DD_EFORMAT;
+	if (dd__unhex(out->bin, colon + 1, alg_len(alg)))
+		return DD_EFORMAT; /* uppercase hex is refused too */
+	out->alg = alg;
+	out->len = alg_len(alg);
+	fill_str(out);
+	return 0;
+}
+
+int dd__digest_blob_path(struct dd__buf *out, const struct dd__digest *d)
+{
+	out->len = 0;
+	return dd__buf_printf(out, "blobs/%s/%s", alg_name(d->alg),
+			      d->str + strlen(alg_name(d->alg)) + 1);
+}
+
+int dd__hasher_new(struct dd__hasher **out, enum dd__alg alg)
+{
+	struct dd__hasher *h = calloc(1, sizeof(*h));
+
+	*out = NULL;
+	if (!h)
+		return DD_ENOMEM;
+	h->md = EVP_MD_CTX_new();
+	if (!h->md) {
+		free(h);
+		return DD_ENOMEM;
+	}
+	h->alg = alg;
+	if (dd__hasher_reset(h)) {
+		dd__hasher_free(h);
+		return DD_ENOMEM;
+	}
+	*out = h;
+	return 0;
+}
+
+void dd__hasher_free(struct dd__hasher *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->md);
+	free(h);
+}
+
+int dd__hasher_reset(struct dd__hasher *h)
+{
+	const EVP_MD *md = h->alg == DD__ALG_SHA512 ? EVP_sha512() : EVP_sha256();
+
+	return EVP_DigestInit_ex(h->md, md, NULL) == 1 ? 0 : DD_ENOMEM;
+}
+
+int dd__hasher_update(struct dd__hasher *h, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	return EVP_DigestUpdate(h->md, p, n) == 1 ? 0 : DD_ENOMEM;
+}
+
+int dd__hasher_final(struct dd__hasher *h, struct dd__digest *d)
+{
+	unsigned int n = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (EVP_DigestFinal_ex(h->md, d->bin, &n) != 1)
+		return DD_ENOMEM;
+	d->alg = h->alg;
+	d->len = n;
+	fill_str(d);
+	return 0;
+}
+
+bool dd__digest_equal(const struct dd__digest *a, const struct dd__digest *b)
+{
+	return a->alg == b->alg && a->len == b->len && memcmp(a->bin, b->bin, a->len) == 0;
+}

@@ -1,0 +1,35 @@
+/* Content digests as OCI writes them ("sha256:<hex>") and streaming hashers. */
+#ifndef DD_DIGEST_H
+#define DD_DIGEST_H
+
+#include "private.h"
+
+enum dd__alg { DD__ALG_SHA256 = 1, DD__ALG_SHA512 };
+
+struct dd__digest {
+	enum dd__alg alg;
+	size_t len;                /* bytes of bin */
+	unsigned char bin[64];
+	char str[8 + 128 + 1];     /* canonical "sha256:..." */
+};
+
+/*
+ * Parse an OCI digest. Only sha256 and sha512 with lowercase hex of exactly
+ * the right length are accepted (image-spec descriptor.md); anything else is
+ * refused before a path is ever built from it. Returns 0, DD_EFORMAT for a
+ * malformed digest or DD_EUNSUPPORTED for a well-formed unknown algorithm.
+ */
+int dd__digest_parse(struct dd__digest *out, const char *s, size_t len);
+/* "blobs/sha256/<hex>". */
+int dd__digest_blob_path(struct dd__buf *out, const struct dd__digest *d);
+
+struct dd__hasher;
+int dd__hasher_new(struct dd__hasher **out, enum dd__alg alg);
+void dd__hasher_free(struct dd__hasher *h);
+int dd__hasher_reset(struct dd__hasher *h);
+int dd__hasher_update(struct dd__hasher *h, const void *p, size_t n);
+/* Finish into D (alg and str filled in). */
+int dd__hasher_final(struct dd__hasher *h, struct dd__digest *d);
+bool dd__digest_equal(const struct dd__digest *a, const struct dd__digest *b);
+
+#endif

@@ -1,0 +1,75 @@
+/* The image handle, shared by the format readers (oci.c, docker.c, saved.c) and layer.c. */
+#ifndef DD_IMAGE_PRIVATE_H
+#define DD_IMAGE_PRIVATE_H
+
+#include <json-c/json.h>
+
+#include "digest.h"
+#include "json.h"
+#include "private.h"
+#include "source.h"
+
+struct dd__layer {
+	struct dd_layer_info info;
+	bool has_digest;          /* the format records the stored blob's digest */
+	struct dd__digest digest;
+	struct dd__digest diff_id;
+	bool has_size;
+};
+
+struct dd_image {
+	struct dd_ctx *ctx;
+	char *path;
+	enum dd_image_format format;
+	struct dd__src *src;
+	struct dd__arena strings;    /* every string the info accessors return */
+	const char *ref;
+	const char *manifest_digest;
+	const char *config_digest;
+	const char *platform;
+	const char *config_json;
+	bool platform_explicit;      /* the caller named a platform */
+	const char *want_platform;
+	struct dd__layer *layers;
+	size_t nlayers;
+	struct dd_history_info *history;
+	size_t nhistory;
+	struct dd__ptrvec warnings;
+	struct dd_tree *tree;
+};
+
+/* Copy a string into the image's arena; NULL in, NULL out. */
+const char *dd__image_strdup(struct dd_image *img, const char *s);
+void dd__image_warn(struct dd_image *img, const char *fmt, ...) DD_PRINTF(2, 3);
+
+/*
+ * Parse and check the image config (config.md): rootfs.type "layers",
+ * diff_ids well-formed and as many as layers, platform, history. Fills
+ * img->config_json, platform, history and each layer's diff_id and
+ * created_by. img->layers must be allocated already.
+ */
+int dd__image_load_config(struct dd_image *img, const char *what, const char *data, size_t len);
+
+/* Allocate N zeroed layers. */
+int dd__image_alloc_layers(struct dd_image *img, size_t n);
+
+/* Read the OCI layout in img->src and select the image. */
+int dd__oci_open(struct dd_image *img, const char *ref);
+/* Read a docker save archive's manifest.json in img->src and select the image. */
+int dd__docker_open(struct dd_image *img, const char *ref);
+/* Load a saved manifest file. */
+int dd__saved_open(struct dd_image *img, FILE *f);
+
+/* Stream layer I into TREE, verifying its size and digests. */
+int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree);
+
+/* Does the user's REF name this image reference? (docker normalisation aware) */
+bool dd__ref_match(const char *want, const char *have);
+
+/* "os/arch[/variant]" to parts; false when malformed. */
+bool dd__platform_parse(const char *s, char *os, size_t oslen, char *arch, size_t archlen,
+			char *variant, size_t varlen);
+/* The platform this program runs on, as OCI names it ("linux/amd64"). */
+const char *dd__host_platform(void);
+
+#endif

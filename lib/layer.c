@@ -1,0 +1,611 @@
+/*
+ * Applying one layer (image-spec layer.md): the stored blob is streamed
+ * once through two libarchive readers, a "raw" one that only decompresses
+ * and a tar one that reads the decompressed bytes. Both read callbacks
+ * hash what passes through them, so the blob digest, the diff_id and
+ * every file's SHA-256 come out of a single pass, with nothing on disk.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "image_private.h"
+#include "tree.h"
+
+#define BUFSZ (256 * 1024)
+
+struct stream {
+	struct dd_image *img;
+	struct dd__layer *l;
+	size_t idx;
+	struct dd__rd *rd;
+	struct dd__hasher *blob_h, *diff_h, *file_h;
+	uint64_t blob_bytes, tar_bytes, logical_bytes;
+	unsigned char *buf;
+	struct archive *outer, *inner;
+	int err;                /* an error raised inside a callback, message on ctx */
+	struct dd__buf path, target;
+	char where[160];        /* "layer 2 (sha256:abcd...)" */
+};
+
+static const unsigned char zeros[65536];
+
+static int serr(struct stream *s, int code, const char *fmt, ...) DD_PRINTF(3, 4);
+static int serr(struct stream *s, int code, const char *fmt, ...)
+{
+	struct dd__buf b = DD__BUF_INIT;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && dd__buf_grow(&b, (size_t)n) == 0) {
+		va_start(ap, fmt);
+		vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	dd__error(s->img->ctx, code, "%s: %s: %s", s->img->path, s->where,
+		  b.data ? b.data : "out of memory");
+	dd__buf_free(&b);
+	if (!s->err)
+		s->err = code;
+	return code;
+}
+
+/* Compressed bytes: count them against the descriptor and hash them. */
+static la_ssize_t outer_read(struct archive *a, void *ud, const void **buf)
+{
+	struct stream *s = ud;
+	long n;
+
+	(void)a;
+	n = dd__rd_read(s->rd, s->buf, BUFSZ);
+	if (n < 0) {
+		s->err = (int)n;
+		return -1;
+	}
+	if (s->l->has_size && s->blob_bytes + (uint64_t)n > (uint64_t)s->l->info.size) {
+		serr(s, DD_EVERIFY, "blob is larger than the %lld bytes its descriptor says",
+		     (long long)s->l->info.size);
+		return -1;
+	}
+	if (dd__hasher_update(s->blob_h, s->buf, (size_t)n)) {
+		serr(s, DD_ENOMEM, "out of memory");
+		return -1;
+	}
+	s->blob_bytes += (uint64_t)n;
+	*buf = s->buf;
+	return n;
+}
+
+/* Decompressed bytes: the diff_id covers exactly these. */
+static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
+{
+	struct stream *s = ud;
+	const struct dd_limits *lim = &s->img->ctx->limits;
+	const void *p;
+	size_t size;
+	la_int64_t off;
+	int r;
+
+	(void)a;
+	if (s->err)
+		return -1;
+	r = archive_read_data_block(s->outer, &p, &size, &off);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r < ARCHIVE_WARN) {
+		if (!s->err)
+			serr(s, DD_EFORMAT, "damaged layer: %s", archive_error_string(s->outer));
+		return -1;
+	}
+	s->tar_bytes += size;
+	if (s->tar_bytes > lim->max_layer_bytes) {
+		serr(s, DD_ELIMIT, "more than %llu uncompressed bytes",
+		     (unsigned long long)lim->max_layer_bytes);
+		return -1;
+	}
+	if (s->tar_bytes > (16u << 20) && s->tar_bytes / (s->blob_bytes ? s->blob_bytes : 1) > lim->max_ratio) {
+		serr(s, DD_ELIMIT, "decompresses more than %llu times its size (a decompression bomb?)",
+		     (unsigned long long)lim->max_ratio);
+		return -1;
+	}
+	if (dd__hasher_update(s->diff_h, p, size)) {
+		serr(s, DD_ENOMEM, "out of memory");
+		return -1;
+	}
+	*buf = p;
+	return (la_ssize_t)size;
+}
+
+static const char *qpath(struct stream *s, const char *p, size_t n)
+{
+	s->target.len = 0;
+	if (dd__quote(&s->target, p, n) || !s->target.data)
+		return "?";
+	return s->target.data;
+}
+
+static int hash_zeros(struct stream *s, uint64_t n)
+{
+	const struct dd_limits *lim = &s->img->ctx->limits;
+
+	s->logical_bytes += n;
+	if (s->logical_bytes > lim->max_layer_bytes)
+		return serr(s, DD_ELIMIT, "sparse files expand past %llu bytes",
+			    (unsigned long long)lim->max_layer_bytes);
+	while (n) {
+		size_t k = n > sizeof(zeros) ? sizeof(zeros) : (size_t)n;
+
+		if (dd__hasher_update(s->file_h, zeros, k))
+			return serr(s, DD_ENOMEM, "out of memory");
+		n -= k;
+	}
+	return 0;
+}
+
+/* Hash a regular file's content; holes of sparse entries count as zeros. */
+static int read_content(struct stream *s, struct archive_entry *e, struct dd__node *n)
+{
+	struct dd__digest d;
+	const void *p;
+	size_t size;
+	la_int64_t off;
+	uint64_t pos = 0, want = (uint64_t)archive_entry_size(e);
+	int r;
+
+	if (dd__hasher_reset(s->file_h))
+		return serr(s, DD_ENOMEM, "out of memory");
+	for (;;) {
+		r = archive_read_data_block(s->inner, &p, &size, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			if (!s->err)
+				serr(s, DD_EFORMAT, "entry '%s': %s", qpath(s, n->e.path, n->e.path_len),
+				     archive_error_string(s->inner));
+			return s->err;
+		}
+		if (off < 0 || (uint64_t)off < pos)
+			return serr(s, DD_EFORMAT, "entry '%s': data blocks out of order",
+				    qpath(s, n->e.path, n->e.path_len));
+		if ((uint64_t)off > pos && hash_zeros(s, (uint64_t)off - pos))
+			return s->err;
+		pos = (uint64_t)off;
+		if (dd__hasher_update(s->file_h, p, size))
+			return serr(s, DD_ENOMEM, "out of memory");
+		pos += size;
+		s->logical_bytes += size;
+	}
+	if (pos < want && hash_zeros(s, want - pos))
+		return s->err;
+	if (pos > want)
+		want = pos;
+	if (dd__hasher_final(s->file_h, &d))
+		return serr(s, DD_ENOMEM, "out of memory");
+	memcpy(n->e.sha256, d.bin, 32);
+	n->e.has_sha256 = true;
+	n->e.size = want;
+	return 0;
+}
+
+static int xattr_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dd_xattr *)a)->name, ((const struct dd_xattr *)b)->name);
+}
+
+static int read_xattrs(struct stream *s, struct dd_tree *t, struct archive_entry *e,
+		       struct dd__node *n)
+{
+	const struct dd_limits *lim = &s->img->ctx->limits;
+	struct dd_xattr *xs;
+	const char *name;
+	const void *value;
+	size_t size, i, k = 0, count = (size_t)archive_entry_xattr_reset(e);
+
+	if (count == 0)
+		return 0;
+	if (count > 1024)
+		return serr(s, DD_ELIMIT, "entry '%s': %zu xattrs", qpath(s, n->e.path, n->e.path_len),
+			    count);
+	xs = dd__arena_alloc(&t->arena, count * sizeof(*xs));
+	if (!xs)
+		return serr(s, DD_ENOMEM, "out of memory");
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && k < count) {
+		if (!name || !*name)
+			continue;
+		if (size > lim->max_xattr)
+			return serr(s, DD_ELIMIT, "entry '%s': xattr %s of %zu bytes",
+				    qpath(s, n->e.path, n->e.path_len), name, size);
+		xs[k].name = dd__arena_strndup(&t->arena, name, strlen(name));
+		xs[k].value = (const unsigned char *)dd__arena_strndup(&t->arena, value, size);
+		xs[k].len = size;
+		if (!xs[k].name || !xs[k].value)
+			return serr(s, DD_ENOMEM, "out of memory");
+		k++;
+	}
+	qsort(xs, k, sizeof(*xs), xattr_cmp);
+	/* A name given twice keeps its last value. */
+	for (i = 1; i < k; i++) {
+		if (strcmp(xs[i].name, xs[i - 1].name) == 0) {
+			memmove(&xs[i - 1], &xs[i], (k - i) * sizeof(*xs));
+			k--;
+			i--;
+		}
+	}
+	n->e.xattrs = xs;
+	n->e.nxattrs = (uint32_t)k;
+	return 0;
+}
+
+static bool has_aufs_component(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 9 <= len; i++)
+		if (p[i] == '/' && memcmp(p + i + 1, ".wh..wh.", 8) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whiteouts (layer.md "Whiteouts"): ".wh.NAME" removes NAME from lower
+ * layers only; "DIR/.wh..wh..opq" removes every lower child of DIR. Both
+ * act on the in-memory tree alone and never resolve through a symlink;
+ * entries of this same layer survive whatever the order in the tar,
+ * because dd__tree_hide_lower() keeps what this layer wrote.
+ */
+static int whiteout(struct stream *s, struct dd_tree *t, const char *path, size_t len,
+		    size_t base)
+{
+	struct dd__buf victim = DD__BUF_INIT;
+	const char *name = path + base + 4;
+	size_t nlen = len - base - 4, plen = dd__path_parent_len(path, len);
+	struct dd__node *n;
+	int layer = (int)s->idx;
+	int rc = 0;
+
+	if (len - base == 12 && memcmp(path + base, ".wh..wh..opq", 12) == 0) {
+		n = dd__tree_lookup(t, path, plen);
+		if (n && n->e.type == DD_TYPE_DIR)
+			dd__tree_hide_lower(t, n, layer, true);
+		return 0;
+	}
+	if (nlen >= 4 && memcmp(name, ".wh.", 4) == 0)
+		return 0; /* other .wh..wh.* names are AUFS metadata */
+	if (nlen == 0)
+		return serr(s, DD_EFORMAT, "bare whiteout '%s' names nothing", qpath(s, path, len));
+	if ((nlen == 1 && name[0] == '.') || (nlen == 2 && name[0] == '.' && name[1] == '.'))
+		return serr(s, DD_EFORMAT, "malformed whiteout '%s'", qpath(s, path, len));
+	if (dd__buf_put(&victim, path, plen == 1 ? 0 : plen) || dd__buf_puts(&victim, "/") ||
+	    dd__buf_put(&victim, name, nlen)) {
+		rc = serr(s, DD_ENOMEM, "out of memory");
+		goto out;
+	}
+	n = dd__tree_lookup(t, victim.data, victim.len);
+	if (n)
+		dd__tree_hide_lower(t, n, layer, false);
+out:
+	dd__buf_free(&victim);
+	return rc;
+}
+
+static enum dd_type entry_type(struct archive_entry *e)
+{
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG: return DD_TYPE_FILE;
+	case AE_IFDIR: return DD_TYPE_DIR;
+	case AE_IFLNK: return DD_TYPE_SYMLINK;
+	case AE_IFCHR: return DD_TYPE_CHAR;
+	case AE_IFBLK: return DD_TYPE_BLOCK;
+	case AE_IFIFO: return DD_TYPE_FIFO;
+	case AE_IFSOCK: return DD_TYPE_SOCKET;
+	default: return (enum dd_type)0;
+	}
+}
+
+/* A hard link takes its target's inode: content, mode, owner, xattrs. */
+static int apply_hardlink(struct stream *s, struct dd_tree *t, struct archive_entry *e,
+			  const char *path, size_t len, struct dd__node *parent)
+{
+	struct dd__buf tp = DD__BUF_INIT;
+	const char *raw = archive_entry_hardlink(e);
+	struct dd__node *target, *n;
+	struct dd_entry copy;
+	int rc;
+
+	if (dd__path_normalize(&tp, raw, strlen(raw))) {
+		rc = serr(s, DD_EFORMAT, "hard link '%s' points outside the root: '%s'",
+			  qpath(s, path, len), raw);
+		goto out;
+	}
+	target = dd__tree_lookup(t, tp.data, tp.len);
+	if (!target) {
+		rc = serr(s, DD_EFORMAT, "hard link '%s' to missing '%s'", qpath(s, path, len), raw);
+		goto out;
+	}
+	if (target->e.type == DD_TYPE_DIR || target == t->root) {
+		rc = serr(s, DD_EFORMAT, "hard link '%s' to directory '%s'", qpath(s, path, len), raw);
+		goto out;
+	}
+	if (tp.len == len && memcmp(tp.data, path, len) == 0) {
+		rc = serr(s, DD_EFORMAT, "hard link '%s' to itself", qpath(s, path, len));
+		goto out;
+	}
+	copy = target->e;
+	rc = dd__tree_put(t, &n, parent, path, len, copy.type, (int)s->idx);
+	if (rc) {
+		rc = serr(s, rc, "entry '%s': cannot add", qpath(s, path, len));
+		goto out;
+	}
+	/* The target node may have been replaced by the put; COPY holds its values. */
+	copy.path = n->e.path;
+	copy.path_len = n->e.path_len;
+	copy.layer = (int)s->idx;
+	copy.flags = 0;
+	if (!copy.hardlink) {
+		copy.hardlink = dd__arena_strndup(&t->arena, tp.data, tp.len);
+		copy.hardlink_len = tp.len;
+		if (!copy.hardlink) {
+			rc = serr(s, DD_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	n->e = copy;
+out:
+	dd__buf_free(&tp);
+	return rc;
+}
+
+static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry *e)
+{
+	struct dd_ctx *ctx = s->img->ctx;
+	const char *raw = archive_entry_pathname(e);
+	struct dd__node *parent, *n;
+	enum dd_type type;
+	size_t base, len;
+	bool replaced = false;
+	int rc;
+
+	if (!raw)
+		raw = archive_entry_pathname_utf8(e);
+	if (!raw)
+		return serr(s, DD_EFORMAT, "entry without a name");
+	rc = dd__path_normalize(&s->path, raw, strlen(raw));
+	if (rc == DD_EFORMAT)
+		return serr(s, DD_EFORMAT, "entry '%s' escapes the root", qpath(s, raw, strlen(raw)));
+	if (rc)
+		return serr(s, DD_ENOMEM, "out of memory");
+	len = s->path.len;
+	if (len > ctx->limits.max_path)
+		return serr(s, DD_ELIMIT, "entry name of %zu bytes is longer than %llu", len,
+			    (unsigned long long)ctx->limits.max_path);
+	base = dd__path_base_off(s->path.data, len);
+	if (len - base >= 4 && memcmp(s->path.data + base, ".wh.", 4) == 0)
+		return whiteout(s, t, s->path.data, len, base);
+	if (has_aufs_component(s->path.data, len))
+		return 0;
+	type = archive_entry_hardlink(e) ? DD_TYPE_FILE : entry_type(e);
+	if (!type)
+		return serr(s, DD_EUNSUPPORTED, "entry '%s' has an unsupported type (0%o)",
+			    qpath(s, s->path.data, len), (unsigned)archive_entry_filetype(e));
+	if (archive_entry_uid(e) < 0 || archive_entry_gid(e) < 0)
+		return serr(s, DD_EFORMAT, "entry '%s' has a negative owner",
+			    qpath(s, s->path.data, len));
+	rc = dd__tree_mkparents(t, &parent, s->path.data, len, (int)s->idx, &replaced);
+	if (rc)
+		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
+			    rc == DD_ELIMIT ? "too many entries" : "out of memory");
+	if (replaced)
+		dd__image_warn(s->img, "%s: '%s' was written beneath a non-directory, which was replaced by a directory",
+			       s->where, qpath(s, s->path.data, len));
+	if (archive_entry_hardlink(e))
+		return apply_hardlink(s, t, e, s->path.data, len, parent);
+	if (len == 1 && type != DD_TYPE_DIR)
+		return serr(s, DD_EFORMAT, "the root is not a directory");
+	rc = dd__tree_put(t, &n, parent, s->path.data, len, type, (int)s->idx);
+	if (rc)
+		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
+			    rc == DD_ELIMIT ? "too many entries" : "cannot add");
+	n->e.mode = (uint32_t)archive_entry_perm(e) & 07777;
+	n->e.uid = (uint64_t)archive_entry_uid(e);
+	n->e.gid = (uint64_t)archive_entry_gid(e);
+	n->e.mtime = archive_entry_mtime(e);
+	n->e.mtime_nsec = (uint32_t)archive_entry_mtime_nsec(e);
+	if (type == DD_TYPE_CHAR || type == DD_TYPE_BLOCK) {
+		n->e.rdev_major = (uint32_t)archive_entry_rdevmajor(e);
+		n->e.rdev_minor = (uint32_t)archive_entry_rdevminor(e);
+	}
+	if (type == DD_TYPE_SYMLINK) {
+		const char *target = archive_entry_symlink(e);
+
+		if (!target)
+			target = archive_entry_symlink_utf8(e);
+		if (!target)
+			return serr(s, DD_EFORMAT, "symlink '%s' without a target",
+				    qpath(s, s->path.data, len));
+		if (strlen(target) > ctx->limits.max_path)
+			return serr(s, DD_ELIMIT, "symlink '%s': target longer than %llu bytes",
+				    qpath(s, s->path.data, len), (unsigned long long)ctx->limits.max_path);
+		n->e.target_len = strlen(target);
+		n->e.target = dd__arena_strndup(&t->arena, target, n->e.target_len);
+		if (!n->e.target)
+			return serr(s, DD_ENOMEM, "out of memory");
+	}
+	rc = read_xattrs(s, t, e, n);
+	if (rc)
+		return rc;
+	if (type == DD_TYPE_FILE)
+		return read_content(s, e, n);
+	return 0;
+}
+
+static enum dd_compression compression_of(int code)
+{
+	switch (code) {
+	case ARCHIVE_FILTER_NONE: return DD_COMPRESSION_NONE;
+	case ARCHIVE_FILTER_GZIP: return DD_COMPRESSION_GZIP;
+	case ARCHIVE_FILTER_ZSTD: return DD_COMPRESSION_ZSTD;
+	default: return DD_COMPRESSION_OTHER;
+	}
+}
+
+/* Does the media type promise the compression that the magic bytes show? */
+static void check_media_type(struct stream *s)
+{
+	const char *mt = s->l->info.media_type;
+	enum dd_compression c = s->l->info.compression, said;
+
+	if (!mt)
+		return;
+	if (strstr(mt, "gzip"))
+		said = DD_COMPRESSION_GZIP;
+	else if (strstr(mt, "zstd"))
+		said = DD_COMPRESSION_ZSTD;
+	else
+		said = DD_COMPRESSION_NONE;
+	if (said != c)
+		dd__image_warn(s->img, "%s: media type %s but the data is %s", s->where, mt,
+			       dd_compression_name(c));
+}
+
+static int finish_verify(struct stream *s)
+{
+	struct dd__layer *l = s->l;
+	struct dd__digest got;
+
+	if (l->has_size && s->blob_bytes != (uint64_t)l->info.size)
+		return serr(s, DD_EVERIFY, "size mismatch: descriptor says %lld bytes, blob has %llu",
+			    (long long)l->info.size, (unsigned long long)s->blob_bytes);
+	if (dd__hasher_final(s->blob_h, &got))
+		return serr(s, DD_ENOMEM, "out of memory");
+	if (l->has_digest && !dd__digest_equal(&got, &l->digest))
+		return serr(s, DD_EVERIFY, "blob digest mismatch: expected %s, got %s",
+			    l->digest.str, got.str);
+	if (dd__hasher_final(s->diff_h, &got))
+		return serr(s, DD_ENOMEM, "out of memory");
+	if (!dd__digest_equal(&got, &l->diff_id))
+		return serr(s, DD_EVERIFY, "diff_id mismatch: config says %s, uncompressed layer is %s",
+			    l->diff_id.str, got.str);
+	l->info.uncompressed_size = s->tar_bytes;
+	l->info.verified = l->has_digest ? DD_VERIFY_OK : DD_VERIFY_PARTIAL;
+	return 0;
+}
+
+int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
+{
+	struct dd__layer *l = &img->layers[i];
+	struct stream s;
+	struct archive_entry *e;
+	const void *p;
+	size_t size;
+	la_int64_t off;
+	long n;
+	int r, rc;
+
+	memset(&s, 0, sizeof(s));
+	s.img = img;
+	s.l = l;
+	s.idx = i;
+	snprintf(s.where, sizeof(s.where), "layer %zu (%s)", i,
+		 l->info.digest ? l->info.digest : l->info.location);
+	if (dd__hasher_new(&s.blob_h, l->has_digest ? l->digest.alg : DD__ALG_SHA256) ||
+	    dd__hasher_new(&s.diff_h, l->diff_id.alg) || dd__hasher_new(&s.file_h, DD__ALG_SHA256) ||
+	    !(s.buf = malloc(BUFSZ)) || !(s.outer = archive_read_new()) ||
+	    !(s.inner = archive_read_new())) {
+		rc = serr(&s, DD_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = dd__src_open(img->src, &s.rd, l->info.location);
+	if (rc) {
+		if (rc == DD_ENOTFOUND)
+			serr(&s, rc, "blob %s is missing", l->info.location);
+		goto out;
+	}
+	/* Size first: a blob of the wrong size is refused before it is read. */
+	if (l->has_size && dd__rd_size(s.rd) != (uint64_t)l->info.size) {
+		rc = serr(&s, DD_EVERIFY, "size mismatch: descriptor says %lld bytes, blob has %llu",
+			  (long long)l->info.size, (unsigned long long)dd__rd_size(s.rd));
+		goto out;
+	}
+	if (!l->has_size)
+		l->info.size = (int64_t)dd__rd_size(s.rd);
+	archive_read_support_filter_gzip(s.outer);
+	archive_read_support_filter_zstd(s.outer);
+	archive_read_support_filter_xz(s.outer);
+	archive_read_support_filter_bzip2(s.outer);
+	archive_read_support_format_raw(s.outer);
+	if (archive_read_open(s.outer, &s, NULL, outer_read, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(s.outer, &e) != ARCHIVE_OK) {
+		rc = s.err ? s.err : serr(&s, DD_EFORMAT, "cannot read the blob: %s",
+					  archive_error_string(s.outer));
+		goto out;
+	}
+	l->info.compression = compression_of(archive_filter_code(s.outer, 0));
+	check_media_type(&s);
+	archive_read_support_format_tar(s.inner);
+	if (archive_read_open(s.inner, &s, NULL, inner_read, NULL) != ARCHIVE_OK) {
+		rc = s.err ? s.err : serr(&s, DD_EFORMAT, "not a tar archive: %s",
+					  archive_error_string(s.inner));
+		goto out;
+	}
+	for (;;) {
+		r = archive_read_next_header(s.inner, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			rc = s.err ? s.err : serr(&s, DD_EFORMAT, "damaged layer: %s",
+						  archive_error_string(s.inner));
+			goto out;
+		}
+		rc = apply_entry(&s, tree, e);
+		if (rc)
+			goto out;
+	}
+	/* The digests cover every byte, including what follows the tar's end marker. */
+	while ((r = archive_read_data_block(s.outer, &p, &size, &off)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {
+		if (dd__hasher_update(s.diff_h, p, size)) {
+			rc = serr(&s, DD_ENOMEM, "out of memory");
+			goto out;
+		}
+		s.tar_bytes += size;
+	}
+	if (r != ARCHIVE_EOF) {
+		rc = s.err ? s.err : serr(&s, DD_EFORMAT, "damaged layer: %s",
+					  archive_error_string(s.outer));
+		goto out;
+	}
+	while ((n = dd__rd_read(s.rd, s.buf, BUFSZ)) > 0) {
+		if (l->has_size && s.blob_bytes + (uint64_t)n > (uint64_t)l->info.size) {
+			rc = serr(&s, DD_EVERIFY, "blob is larger than its descriptor says");
+			goto out;
+		}
+		if (dd__hasher_update(s.blob_h, s.buf, (size_t)n)) {
+			rc = serr(&s, DD_ENOMEM, "out of memory");
+			goto out;
+		}
+		s.blob_bytes += (uint64_t)n;
+	}
+	if (n < 0) {
+		rc = (int)n;
+		goto out;
+	}
+	rc = finish_verify(&s);
+out:
+	if (s.inner)
+		archive_read_free(s.inner);
+	if (s.outer)
+		archive_read_free(s.outer);
+	dd__rd_close(s.rd);
+	dd__hasher_free(s.blob_h);
+	dd__hasher_free(s.diff_h);
+	dd__hasher_free(s.file_h);
+	dd__buf_free(&s.path);
+	dd__buf_free(&s.target);
+	free(s.buf);
+	return rc;
+}

@@ -1,0 +1,96 @@
+/*
+ * Internal declarations shared by the modules of lib/. Nothing here is
+ * part of the public API; internal names are dd__*.
+ */
+#ifndef DD_PRIVATE_H
+#define DD_PRIVATE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driftdiff.h"
+
+#define DD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define DD_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define DD_PRINTF(f, a)
+#endif
+
+struct dd_ctx {
+	int code;
+	char *msg;          /* heap; "" when no error */
+	struct dd_limits limits;
+};
+
+/* Record an error on CTX and return CODE, so callers can write `return dd__error(...)`. */
+int dd__error(struct dd_ctx *ctx, int code, const char *fmt, ...) DD_PRINTF(3, 4);
+/* Prefix the current message with "PREFIX: " (used to add a file name on the way up). */
+void dd__error_prefix(struct dd_ctx *ctx, const char *fmt, ...) DD_PRINTF(2, 3);
+
+/* ---- bump arena: many small allocations freed together ---- */
+struct dd__arena_chunk;
+struct dd__arena {
+	struct dd__arena_chunk *head;
+	size_t used, cap;   /* of the head chunk */
+	size_t total;       /* bytes allocated from the system, for accounting */
+};
+void dd__arena_init(struct dd__arena *a);
+void dd__arena_free(struct dd__arena *a);
+/* Aligned to 16; NULL on ENOMEM. */
+void *dd__arena_alloc(struct dd__arena *a, size_t n);
+/* A NUL-terminated copy of N bytes. */
+char *dd__arena_strndup(struct dd__arena *a, const char *s, size_t n);
+
+/* ---- growable byte buffer ---- */
+struct dd__buf {
+	char *data;
+	size_t len, cap;
+};
+#define DD__BUF_INIT { NULL, 0, 0 }
+int dd__buf_grow(struct dd__buf *b, size_t extra);
+int dd__buf_put(struct dd__buf *b, const void *p, size_t n);
+int dd__buf_puts(struct dd__buf *b, const char *s);
+int dd__buf_printf(struct dd__buf *b, const char *fmt, ...) DD_PRINTF(2, 3);
+void dd__buf_free(struct dd__buf *b);
+/* Detach the NUL-terminated string; the buffer becomes empty. */
+char *dd__buf_detach(struct dd__buf *b);
+
+/* ---- growable array of pointers ---- */
+struct dd__ptrvec {
+	void **items;
+	size_t len, cap;
+};
+int dd__ptrvec_push(struct dd__ptrvec *v, void *p);
+void dd__ptrvec_free(struct dd__ptrvec *v);
+
+/* ---- paths ---- */
+/*
+ * Normalise a name from a tar header or a document into an absolute path:
+ * "./a//b/", "/a/b" and "a/b" all become "/a/b"; "." components are dropped.
+ * A ".." component is refused (DD_EFORMAT): nothing may climb out of the
+ * root. The root itself is "/". OUT is reset first.
+ */
+int dd__path_normalize(struct dd__buf *out, const char *name, size_t len);
+/* Length of the parent of an absolute path ("/a/b" -> 2, "/a" -> 1). */
+size_t dd__path_parent_len(const char *path, size_t len);
+/* Offset of the last component ("/a/b" -> 3). */
+size_t dd__path_base_off(const char *path, size_t len);
+bool dd__utf8_valid(const char *s, size_t len);
+/*
+ * A printable, lossless quoting of bytes in the style of git: printable
+ * ASCII and valid UTF-8 stay, \\ \" \n \t and \ooo octal for the rest.
+ */
+int dd__quote(struct dd__buf *out, const char *s, size_t len);
+/* The JSON string form of bytes: UTF-8 as is, an invalid byte as "\\xHH". */
+int dd__escape_invalid_utf8(struct dd__buf *out, const char *s, size_t len);
+int dd__base64(struct dd__buf *out, const unsigned char *p, size_t len);
+/* Decode base64; -1 on a malformed input. */
+int dd__base64_decode(struct dd__buf *out, const char *s, size_t len);
+void dd__hex(char *out, const unsigned char *p, size_t len);
+int dd__unhex(unsigned char *out, const char *hex, size_t len);
+
+#endif

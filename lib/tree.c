@@ -1,0 +1,421 @@
+/* The tree: building with layer semantics, then the sorted, read-only view. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tree.h"
+
+static uint64_t path_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
+static int table_grow(struct dd_tree *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024, i, j;
+	struct dd__node **slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return DD_ENOMEM;
+	for (i = 0; i < t->cap; i++) {
+		struct dd__node *n = t->slots[i];
+
+		if (!n)
+			continue;
+		for (j = n->hash & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = n;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->cap = cap;
+	return 0;
+}
+
+static size_t table_find(const struct dd_tree *t, const char *path, size_t len, uint64_t h)
+{
+	size_t i;
+
+	for (i = h & (t->cap - 1); t->slots[i]; i = (i + 1) & (t->cap - 1)) {
+		const struct dd__node *n = t->slots[i];
+
+		if (n->hash == h && n->e.path_len == len && memcmp(n->e.path, path, len) == 0)
+			return i;
+	}
+	return i;
+}
+
+static int table_insert(struct dd_tree *t, struct dd__node *n)
+{
+	size_t i;
+
+	if ((t->count + 1) * 2 > t->cap && table_grow(t))
+		return DD_ENOMEM;
+	i = table_find(t, n->e.path, n->e.path_len, n->hash);
+	t->slots[i] = n;
+	t->count++;
+	return 0;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void table_delete(struct dd_tree *t, struct dd__node *n)
+{
+	size_t mask = t->cap - 1, i, j, k;
+
+	i = table_find(t, n->e.path, n->e.path_len, n->hash);
+	if (t->slots[i] != n)
+		return;
+	t->slots[i] = NULL;
+	t->count--;
+	for (j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
+		k = t->slots[j]->hash & mask;
+		/* Move slot j back to i unless its home lies cyclically in (i, j]. */
+		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+			t->slots[i] = t->slots[j];
+			t->slots[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx)
+{
+	struct dd_tree *t;
+	struct dd__node *root;
+	int rc;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return DD_ENOMEM;
+	t->ctx = ctx;
+	dd__arena_init(&t->arena);
+	rc = DD_ENOMEM;
+	root = dd__arena_alloc(&t->arena, sizeof(*root));
+	if (!root)
+		goto out;
+	memset(root, 0, sizeof(*root));
+	root->e.path = "/";
+	root->e.path_len = 1;
+	root->e.type = DD_TYPE_DIR;
+	root->e.mode = 0755;
+	root->e.layer = -1;
+	root->e.flags = DD_ENTRY_IMPLICIT;
+	root->hash = path_hash("/", 1);
+	t->root = root;
+	if (table_insert(t, root))
+		goto out;
+	*out = t;
+	t = NULL;
+	rc = 0;
+out:
+	dd_tree_free(t);
+	return rc;
+}
+
+void dd_tree_free(struct dd_tree *t)
+{
+	if (!t)
+		return;
+	free(t->slots);
+	free(t->sorted);
+	dd__arena_free(&t->arena);
+	free(t);
+}
+
+struct dd__node *dd__tree_lookup(struct dd_tree *t, const char *path, size_t len)
+{
+	size_t i = table_find(t, path, len, path_hash(path, len));
+
+	return t->slots[i];
+}
+
+static struct dd__node *node_new(struct dd_tree *t, const char *path, size_t len)
+{
+	struct dd__node *n = t->spare;
+	char *p;
+
+	if (t->count >= t->ctx->limits.max_entries)
+		return NULL;
+	p = dd__arena_strndup(&t->arena, path, len);
+	if (!p)
+		return NULL;
+	if (n)
+		t->spare = n->next;
+	else if (!(n = dd__arena_alloc(&t->arena, sizeof(*n))))
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->e.path = p;
+	n->e.path_len = len;
+	n->hash = path_hash(path, len);
+	if (table_insert(t, n)) {
+		n->next = t->spare;
+		t->spare = n;
+		return NULL;
+	}
+	return n;
+}
+
+static void link_child(struct dd__node *parent, struct dd__node *n)
+{
+	n->parent = parent;
+	n->prev = NULL;
+	n->next = parent->child;
+	if (parent->child)
+		parent->child->prev = n;
+	parent->child = n;
+}
+
+static void unlink_child(struct dd__node *n)
+{
+	if (n->prev)
+		n->prev->next = n->next;
+	else if (n->parent)
+		n->parent->child = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	n->prev = n->next = NULL;
+	n->parent = NULL;
+}
+
+/* Free a detached subtree, iteratively so that depth costs no stack. */
+static void release_subtree(struct dd_tree *t, struct dd__node *n)
+{
+	struct dd__node *cur = n, *next;
+
+	while (cur) {
+		if (cur->child) {
+			cur = cur->child;
+			continue;
+		}
+		next = cur->next ? cur->next : cur->parent;
+		if (cur == n)
+			next = NULL;
+		else
+			unlink_child(cur);
+		table_delete(t, cur);
+		memset(cur, 0, sizeof(*cur));
+		cur->next = t->spare;
+		t->spare = cur;
+		cur = next;
+	}
+}
+
+void dd__tree_remove(struct dd_tree *t, struct dd__node *n)
+{
+	if (n == t->root)
+		return;
+	unlink_child(n);
+	release_subtree(t, n);
+}
+
+static void reset_attrs(struct dd__node *n, enum dd_type type, int layer)
+{
+	const char *path = n->e.path;
+	size_t len = n->e.path_len;
+
+	memset(&n->e, 0, sizeof(n->e));
+	n->e.path = path;
+	n->e.path_len = len;
+	n->e.type = type;
+	n->e.layer = layer;
+}
+
+int dd__tree_mkparents(struct dd_tree *t, struct dd__node **parent,
+		       const char *path, size_t len, int layer, bool *replaced)
+{
+	struct dd__node *cur = t->root, *n;
+	size_t i, end = dd__path_parent_len(path, len);
+
+	*parent = NULL;
+	if (t->finalized)
+		return DD_EINVAL;
+	if (len <= 1)
+		return 0;
+	for (i = 1; i <= end; i++) {
+		if (i < end && path[i] != '/')
+			continue;
+		if (end == 1)
+			break;
+		n = dd__tree_lookup(t, path, i);
+		if (n && n->e.type != DD_TYPE_DIR) {
+			/* A symlink (or file) in the way is never followed: it is replaced. */
+			dd__tree_remove(t, n);
+			n = NULL;
+			if (replaced)
+				*replaced = true;
+		}
+		if (!n) {
+			n = node_new(t, path, i);
+			if (!n)
+				return t->count >= t->ctx->limits.max_entries ? DD_ELIMIT : DD_ENOMEM;
+			reset_attrs(n, DD_TYPE_DIR, layer);
+			n->e.mode = 0755;
+			n->e.flags = DD_ENTRY_IMPLICIT;
+			link_child(cur, n);
+		}
+		cur = n;
+	}
+	*parent = cur;
+	return 0;
+}
+
+int dd__tree_put(struct dd_tree *t, struct dd__node **out, struct dd__node *parent,
+		 const char *path, size_t len, enum dd_type type, int layer)
+{
+	struct dd__node *n;
+
+	*out = NULL;
+	if (t->finalized)
+		return DD_EINVAL;
+	n = dd__tree_lookup(t, path, len);
+	if (n == t->root) {
+		/* The root's own attributes are taken, never the node replaced. */
+		if (type != DD_TYPE_DIR)
+			return DD_EFORMAT;
+		reset_attrs(n, DD_TYPE_DIR, layer);
+		*out = n;
+		return 0;
+	}
+	if (n && n->e.type == DD_TYPE_DIR && type == DD_TYPE_DIR) {
+		reset_attrs(n, type, layer);
+		*out = n;
+		return 0;
+	}
+	if (n)
+		dd__tree_remove(t, n);
+	n = node_new(t, path, len);
+	if (!n)
+		return t->count >= t->ctx->limits.max_entries ? DD_ELIMIT : DD_ENOMEM;
+	reset_attrs(n, type, layer);
+	link_child(parent, n);
+	*out = n;
+	return 0;
+}
+
+/* Post-order walk: a node goes when it is lower than LAYER and kept nothing. */
+void dd__tree_hide_lower(struct dd_tree *t, struct dd__node *n, int layer, bool children_only)
+{
+	struct dd__node *cur, *next;
+
+	if (!n)
+		return;
+	cur = n->child;
+	if (!cur) {
+		if (!children_only && n->e.layer < layer)
+			dd__tree_remove(t, n);
+		return;
+	}
+	/* Descend to the first leaf, then visit in post-order. */
+	while (cur->child)
+		cur = cur->child;
+	for (;;) {
+		struct dd__node *parent = cur->parent;
+
+		if (cur->next) {
+			next = cur->next;
+			while (next->child)
+				next = next->child;
+		} else {
+			next = parent;
+		}
+		if (cur == n) {
+			if (!children_only && n->e.layer < layer && !n->child)
+				dd__tree_remove(t, n);
+			return;
+		}
+		if (cur->e.layer < layer && !cur->child)
+			dd__tree_remove(t, cur);
+		cur = next;
+	}
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct dd_entry *x = *(const struct dd_entry *const *)a;
+	const struct dd_entry *y = *(const struct dd_entry *const *)b;
+
+	return dd_path_compare(x->path, x->path_len, y->path, y->path_len);
+}
+
+int dd__tree_finalize(struct dd_tree *t)
+{
+	size_t i, n = 0;
+
+	if (t->finalized)
+		return 0;
+	t->sorted = malloc((t->count ? t->count : 1) * sizeof(*t->sorted));
+	if (!t->sorted)
+		return DD_ENOMEM;
+	for (i = 0; i < t->cap; i++)
+		if (t->slots[i])
+			t->sorted[n++] = &t->slots[i]->e;
+	qsort(t->sorted, n, sizeof(*t->sorted), entry_cmp);
+	t->nsorted = n;
+	t->finalized = true;
+	return 0;
+}
+
+size_t dd_tree_count(const struct dd_tree *t)
+{
+	return t ? t->nsorted : 0;
+}
+
+const struct dd_entry *dd_tree_entry(const struct dd_tree *t, size_t i)
+{
+	return t && i < t->nsorted ? t->sorted[i] : NULL;
+}
+
+const struct dd_entry *dd_tree_find(const struct dd_tree *t, const char *path, size_t len)
+{
+	size_t i;
+
+	if (!t || !path)
+		return NULL;
+	i = table_find(t, path, len, path_hash(path, len));
+	return t->slots[i] ? &t->slots[i]->e : NULL;
+}
+
+const struct dd_xattr *dd_entry_xattr(const struct dd_entry *e, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; e && i < e->nxattrs; i++)
+		if (strcmp(e->xattrs[i].name, name) == 0)
+			return &e->xattrs[i];
+	return NULL;
+}
+
+const char *dd_type_name(enum dd_type type)
+{
+	switch (type) {
+	case DD_TYPE_FILE: return "file";
+	case DD_TYPE_DIR: return "dir";
+	case DD_TYPE_SYMLINK: return "symlink";
+	case DD_TYPE_CHAR: return "char";
+	case DD_TYPE_BLOCK: return "block";
+	case DD_TYPE_FIFO: return "fifo";
+	case DD_TYPE_SOCKET: return "socket";
+	}
+	return "unknown";
+}
+
+enum dd_type dd_type_from_name(const char *name)
+{
+	static const enum dd_type all[] = {
+		DD_TYPE_FILE, DD_TYPE_DIR, DD_TYPE_SYMLINK, DD_TYPE_CHAR,
+		DD_TYPE_BLOCK, DD_TYPE_FIFO, DD_TYPE_SOCKET,
+	};
+	size_t i;
+
+	for (i = 0; name && i < DD_ARRAY_SIZE(all); i++)
+		if (strcmp(name, dd_type_name(all[i])) == 0)
+			return all[i];
+	return (enum dd_type)0;
+}

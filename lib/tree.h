@@ -1,0 +1,66 @@
+/*
+ * The in-memory tree behind struct dd_tree. While a tree is built it is a
+ * real tree (parent, child and sibling links) plus a hash table from full
+ * path to node, so layers can replace, white out and hide subtrees in
+ * O(affected entries). dd__tree_finalize() then produces the path-sorted
+ * entry list that the public API exposes.
+ */
+#ifndef DD_TREE_H
+#define DD_TREE_H
+
+#include "private.h"
+
+struct dd__node {
+	struct dd_entry e;      /* first, so a node is an entry */
+	struct dd__node *parent, *child, *next, *prev;
+	uint64_t hash;
+};
+
+struct dd_tree {
+	struct dd_ctx *ctx;
+	struct dd__arena arena;
+	struct dd__node *root;
+	struct dd__node **slots; /* open addressing, linear probing */
+	size_t cap, count;
+	struct dd__node *spare;  /* removed nodes, reused */
+	const struct dd_entry **sorted;
+	size_t nsorted;
+	bool finalized;
+};
+
+int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx);
+struct dd__node *dd__tree_lookup(struct dd_tree *t, const char *path, size_t len);
+
+/*
+ * Make sure every ancestor of PATH is a directory, creating missing ones
+ * (0755 root:root, flagged DD_ENTRY_IMPLICIT, written by LAYER). A
+ * non-directory in the way is replaced by a directory and *replaced is set:
+ * nothing is ever resolved through a symlink.
+ */
+int dd__tree_mkparents(struct dd_tree *t, struct dd__node **parent,
+		       const char *path, size_t len, int layer, bool *replaced);
+
+/*
+ * Create the node for PATH of TYPE under PARENT, applying the layer rule
+ * for collisions: a directory over a directory keeps the node (and its
+ * children) so only the attributes change; anything else removes the old
+ * subtree first. The returned node has its path, type and layer set and
+ * every other attribute reset.
+ */
+int dd__tree_put(struct dd_tree *t, struct dd__node **out, struct dd__node *parent,
+		 const char *path, size_t len, enum dd_type type, int layer);
+
+/* Remove N and its whole subtree. */
+void dd__tree_remove(struct dd_tree *t, struct dd__node *n);
+
+/*
+ * Remove whatever in N's subtree was written by a layer below LAYER,
+ * keeping entries written by LAYER itself and the directories that lead to
+ * them. With children_only, N itself stays (an opaque directory).
+ */
+void dd__tree_hide_lower(struct dd_tree *t, struct dd__node *n, int layer, bool children_only);
+
+/* Build the sorted entry list. Further changes are refused afterwards. */
+int dd__tree_finalize(struct dd_tree *t);
+
+#endif

@@ -1,0 +1,171 @@
+/* Small building blocks: arena, buffers, vectors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+struct dd__arena_chunk {
+	struct dd__arena_chunk *next;
+	size_t cap;
+	_Alignas(16) unsigned char data[];
+};
+
+#define ARENA_CHUNK (256u << 10)
+
+void dd__arena_init(struct dd__arena *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void dd__arena_free(struct dd__arena *a)
+{
+	struct dd__arena_chunk *c, *next;
+
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	memset(a, 0, sizeof(*a));
+}
+
+void *dd__arena_alloc(struct dd__arena *a, size_t n)
+{
+	struct dd__arena_chunk *c;
+	size_t cap;
+	void *p;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n == 0)
+		n = 16;
+	if (!a->head || a->cap - a->used < n) {
+		/* An oversized request gets a chunk of its own behind the head. */
+		cap = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+		a->total += cap;
+		if (cap != ARENA_CHUNK && a->head) {
+			c->next = a->head->next;
+			a->head->next = c;
+			return c->data;
+		}
+		c->next = a->head;
+		a->head = c;
+		a->used = 0;
+		a->cap = cap;
+	}
+	p = a->head->data + a->used;
+	a->used += n;
+	return p;
+}
+
+char *dd__arena_strndup(struct dd__arena *a, const char *s, size_t n)
+{
+	char *p = dd__arena_alloc(a, n + 1);
+
+	if (!p)
+		return NULL;
+	if (n)
+		memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int dd__buf_grow(struct dd__buf *b, size_t extra)
+{
+	size_t want, cap;
+	char *p;
+
+	if (extra > SIZE_MAX - b->len - 1)
+		return DD_ENOMEM;
+	want = b->len + extra + 1;
+	if (want <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < want)
+		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+	p = realloc(b->data, cap);
+	if (!p)
+		return DD_ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int dd__buf_put(struct dd__buf *b, const void *p, size_t n)
+{
+	if (dd__buf_grow(b, n))
+		return DD_ENOMEM;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int dd__buf_puts(struct dd__buf *b, const char *s)
+{
+	return dd__buf_put(b, s, strlen(s));
+}
+
+int dd__buf_printf(struct dd__buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || dd__buf_grow(b, (size_t)n))
+		return DD_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void dd__buf_free(struct dd__buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+char *dd__buf_detach(struct dd__buf *b)
+{
+	char *s;
+
+	if (!b->data && dd__buf_grow(b, 0))
+		return NULL;
+	s = b->data;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+int dd__ptrvec_push(struct dd__ptrvec *v, void *p)
+{
+	void **items;
+	size_t cap;
+
+	if (v->len == v->cap) {
+		cap = v->cap ? v->cap * 2 : 16;
+		items = realloc(v->items, cap * sizeof(*items));
+		if (!items)
+			return DD_ENOMEM;
+		v->items = items;
+		v->cap = cap;
+	}
+	v->items[v->len++] = p;
+	return 0;
+}
+
+void dd__ptrvec_free(struct dd__ptrvec *v)
+{
+	free(v->items);
+	v->items = NULL;
+	v->len = v->cap = 0;
+}

@@ -166,7 +166,18 @@ int dd__docker_open(struct dd_image *img, const char *ref)
 			goto out;
 		}
 		l->info.location = dd__image_strdup(img, lp);
-		l->info.size = -1;
+		/* The member's size is the stored size: docker records no other. */
+		{
+			struct dd__rd *rd;
+
+			rc = dd__src_open(img->src, &rd, lp);
+			if (rc) {
+				dd__error_prefix(ctx, "layer %zu", i);
+				goto out;
+			}
+			l->info.size = (int64_t)dd__rd_size(rd);
+			dd__rd_close(rd);
+		}
 		if (name_digest(lp, ".tar", &l->digest)) {
 			l->has_digest = true;
 			l->info.digest = dd__image_strdup(img, l->digest.str);

@@ -43,8 +43,13 @@ int dd__digest_parse(struct dd__digest *out, const char *s, size_t len)
 	/* algorithm: [a-z0-9]+ ([+._-][a-z0-9]+)* per descriptor.md */
 	for (i = 0; i < alen; i++) {
 		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '.' || c == '_' || c == '-'))
+		bool sep = c == '+' || c == '.' || c == '_' || c == '-';
+
+		if (!sep && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			return DD_EFORMAT;
+		/* A separator needs a component on both sides. */
+		if (sep && (i == 0 || i + 1 == alen || s[i - 1] == '+' || s[i - 1] == '.' ||
+			    s[i - 1] == '_' || s[i - 1] == '-'))
 			return DD_EFORMAT;
 	}
 	if (alen == 6 && memcmp(s, "sha256", 6) == 0)

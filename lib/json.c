@@ -1,9 +1,71 @@
 /* Strict JSON parsing helpers. */
+#include <math.h>
 #include <string.h>
 
 #include "json.h"
 
 #define JSON_DEPTH 64
+
+/*
+ * json-c's strict mode still takes NaN, Infinity, single-quoted strings
+ * and comments. A pass over the text outside strings admits only what
+ * RFC 8259 allows there: structure, numbers, true, false and null.
+ */
+static bool rfc8259_tokens(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		char c = p[i];
+
+		if (c == '"') {
+			for (i++; i < len && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+			if (i >= len)
+				return false;
+			i++;
+		} else if (strchr(" \t\r\n{}[]:,-+.0123456789eE", c) && c) {
+			i++;
+		} else if (len - i >= 4 && (!memcmp(p + i, "true", 4) || !memcmp(p + i, "null", 4))) {
+			i += 4;
+		} else if (len - i >= 5 && !memcmp(p + i, "false", 5)) {
+			i += 5;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Numbers too large for a double become infinities: refuse them too. */
+static bool finite_numbers(struct json_object *o, int depth)
+{
+	size_t i, n;
+
+	if (depth > 64)
+		return false;
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (!finite_numbers(json_object_array_get_idx(o, i), depth + 1))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			if (!finite_numbers(val, depth + 1))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
 
 int dd__json_parse(struct dd_ctx *ctx, const char *what, const char *data, size_t len,
 		   struct json_object **out)
@@ -20,6 +82,11 @@ int dd__json_parse(struct dd_ctx *ctx, const char *what, const char *data, size_
 	tok = json_tokener_new_ex(JSON_DEPTH);
 	if (!tok)
 		return dd__error(ctx, DD_ENOMEM, "%s: out of memory", what);
+	if (!rfc8259_tokens(data, len)) {
+		json_tokener_free(tok);
+		return dd__error(ctx, DD_EFORMAT, "%s: malformed JSON: not RFC 8259 (NaN, Infinity, quotes or comments)",
+				 what);
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, data, (int)len);
 	jerr = json_tokener_get_error(tok);
@@ -37,6 +104,10 @@ int dd__json_parse(struct dd_ctx *ctx, const char *what, const char *data, size_
 		json_object_put(obj);
 		return dd__error(ctx, DD_EFORMAT, "%s: malformed JSON: trailing data after the document",
 				 what);
+	}
+	if (!finite_numbers(obj, 0)) {
+		json_object_put(obj);
+		return dd__error(ctx, DD_EFORMAT, "%s: malformed JSON: a number out of range", what);
 	}
 	*out = obj;
 	return 0;

@@ -1,0 +1,377 @@
+/*
+ * Unit tests for lib/saved.c: dd_image_save() writes a manifest that
+ * dd_image_open() reads back into the same tree, byte for byte, including
+ * names and link targets that are not UTF-8; a truncated file is an error.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "driftdiff.h"
+#include "oci_builder.h"
+
+struct fx {
+	struct dd_ctx *ctx;
+	struct ob_layer *l0, *l1;
+	char *dir;               /* the OCI layout */
+	char tmp[32];            /* a scratch dir for saved files */
+	char saved[64];
+	struct dd_image *img, *back;
+};
+
+static const unsigned char cap[20] = {
+	0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+/* An image with every kind of field the saved format must carry. */
+static void build_layers(struct fx *f)
+{
+	f->l0 = ob_layer_new();
+	f->l1 = ob_layer_new();
+	ob_dir(f->l0, "etc/", 0755);
+	ob_file_attrs(f->l0, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 26, 0644, 0, 0);
+	ob_file_attrs(f->l0, "bin/ping", "ping", 4, 04755, 0, 0);
+	ob_xattr(f->l0, "security.capability", cap, sizeof(cap));
+	ob_xattr(f->l0, "user.bin", "\0\x01\xff\n\"", 5);
+	ob_file(f->l0, "\xff\xfe", "bad name", 8);                /* not UTF-8 */
+	ob_file(f->l0, "dir/caf\xc3\xa9", "ok name", 7);          /* UTF-8 */
+	ob_file(f->l0, "dir/new\nline\t\"q\"", "ctl", 3);         /* JSON escapes */
+	ob_symlink(f->l0, "badlink", "\xff\xfetarget/\x80");     /* target not UTF-8 */
+	ob_symlink(f->l0, "goodlink", "/etc/passwd");
+	ob_empty(f->l0, "empty");
+	ob_file_attrs(f->l1, "home/user/.profile", "export A=1\n", 11, 0600, 1000, 1000);
+	ob_hardlink(f->l1, "bin/ping6", "bin/ping");
+	ob_empty(f->l1, "etc/.wh.passwd");
+	ob_gzip(f->l1);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f || dd_ctx_new(&f->ctx))
+		return -1;
+	strcpy(f->tmp, "/tmp/dd-unit-XXXXXX");
+	if (!mkdtemp(f->tmp))
+		return -1;
+	snprintf(f->saved, sizeof(f->saved), "%s/image.ddm", f->tmp);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	dd_image_free(f->img);
+	dd_image_free(f->back);
+	ob_layer_free(f->l0);
+	ob_layer_free(f->l1);
+	if (f->dir) {
+		ob_rmtree(f->dir);
+		free(f->dir);
+	}
+	ob_rmtree(f->tmp);
+	dd_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+/* Build the layout, open it and save it to f->saved. */
+static void save_image(struct fx *f)
+{
+	struct ob_layer *layers[2];
+	FILE *out;
+	int rc;
+
+	build_layers(f);
+	layers[0] = f->l0;
+	layers[1] = f->l1;
+	f->dir = ob_write_layout(layers, 2, NULL);
+	rc = dd_image_open(&f->img, f->ctx, f->dir, NULL);
+	if (rc)
+		fail_msg("dd_image_open: %s", dd_ctx_error(f->ctx));
+	out = fopen(f->saved, "we");
+	assert_non_null(out);
+	rc = dd_image_save(f->img, out);
+	if (rc)
+		fail_msg("dd_image_save: %s", dd_ctx_error(f->ctx));
+	assert_int_equal(fclose(out), 0);
+}
+
+static void expect_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+	assert_int_equal(alen, blen);
+	if (alen)
+		assert_memory_equal(a, b, alen);
+	if (a || b) {
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(a[alen], '\0');
+	}
+}
+
+/* Every field of two entries is equal. */
+static void expect_same_entry(const struct dd_entry *a, const struct dd_entry *b)
+{
+	uint32_t i;
+
+	expect_bytes(a->path, a->path_len, b->path, b->path_len);
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->mode, b->mode);
+	assert_int_equal(a->uid, b->uid);
+	assert_int_equal(a->gid, b->gid);
+	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->mtime, b->mtime);
+	assert_int_equal(a->mtime_nsec, b->mtime_nsec);
+	assert_int_equal(a->rdev_major, b->rdev_major);
+	assert_int_equal(a->rdev_minor, b->rdev_minor);
+	assert_int_equal(a->has_sha256, b->has_sha256);
+	assert_memory_equal(a->sha256, b->sha256, 32);
+	expect_bytes(a->target, a->target_len, b->target, b->target_len);
+	expect_bytes(a->hardlink, a->hardlink_len, b->hardlink, b->hardlink_len);
+	assert_int_equal(a->layer, b->layer);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->nxattrs, b->nxattrs);
+	for (i = 0; i < a->nxattrs; i++) {
+		assert_string_equal(a->xattrs[i].name, b->xattrs[i].name);
+		assert_int_equal(a->xattrs[i].len, b->xattrs[i].len);
+		assert_memory_equal(a->xattrs[i].value, b->xattrs[i].value, a->xattrs[i].len);
+	}
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *s;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	s = malloc((size_t)n + 1);
+	assert_non_null(s);
+	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return s;
+}
+
+static void write_file(const char *path, const char *s, size_t len)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(s, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* ---- tests ---- */
+
+/* The original image has what the round trip is meant to prove. */
+static void test_source_tree_as_expected(void **state)
+{
+	struct fx *f = *state;
+	const struct dd_tree *t;
+	const struct dd_entry *e;
+
+	save_image(f);
+	assert_int_equal(dd_image_tree(&t, f->img), 0);
+	e = dd_tree_find(t, "/\xff\xfe", 3);
+	assert_non_null(e);
+	e = dd_tree_find(t, "/badlink", 8);
+	assert_non_null(e);
+	expect_bytes(e->target, e->target_len, "\xff\xfetarget/\x80", 10);
+	assert_null(dd_tree_find(t, "/etc/passwd", 11));
+	e = dd_tree_find(t, "/bin/ping6", 10);
+	assert_non_null(e);
+	assert_string_equal(e->hardlink, "/bin/ping");
+	assert_int_equal(e->nxattrs, 2);
+}
+
+/* save, then open the saved file: the same entries, every field equal. */
+static void test_roundtrip_same_entries(void **state)
+{
+	struct fx *f = *state;
+	const struct dd_tree *a, *b;
+	size_t i;
+	int rc;
+
+	save_image(f);
+	rc = dd_image_open(&f->back, f->ctx, f->saved, NULL);
+	if (rc)
+		fail_msg("reopen: %s", dd_ctx_error(f->ctx));
+	assert_int_equal(dd_image_format(f->back), DD_IMAGE_SAVED_MANIFEST);
+	assert_int_equal(dd_image_tree(&a, f->img), 0);
+	assert_int_equal(dd_image_tree(&b, f->back), 0);
+	assert_int_equal(dd_tree_count(b), dd_tree_count(a));
+	for (i = 0; i < dd_tree_count(a); i++)
+		expect_same_entry(dd_tree_entry(a, i), dd_tree_entry(b, i));
+	/* Lookups work on the reloaded tree, also for the non-UTF-8 name. */
+	assert_non_null(dd_tree_find(b, "/\xff\xfe", 3));
+	assert_non_null(dd_tree_find(b, "/dir/new\nline\t\"q\"", 17));
+}
+
+/* Names and targets that are not UTF-8 are carried exactly, in base64. */
+static void test_saved_uses_byte_fields(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+	size_t n;
+
+	save_image(f);
+	s = read_file(f->saved, &n);
+	assert_non_null(strstr(s, "\"path_bytes\":\"L//+\""));      /* "/\xff\xfe" */
+	assert_non_null(strstr(s, "\"target_bytes\":\""));
+	/* Valid UTF-8 needs no byte form. */
+	assert_non_null(strstr(s, "\"path\":\"/dir/caf\xc3\xa9\""));
+	free(s);
+}
+
+/* The header carries the image's identity and layers. */
+static void test_roundtrip_header(void **state)
+{
+	struct fx *f = *state;
+	size_t i;
+
+	save_image(f);
+	assert_int_equal(dd_image_open(&f->back, f->ctx, f->saved, NULL), 0);
+	assert_string_equal(dd_image_manifest_digest(f->back), dd_image_manifest_digest(f->img));
+	assert_string_equal(dd_image_config_digest(f->back), dd_image_config_digest(f->img));
+	assert_string_equal(dd_image_platform(f->back), "linux/amd64");
+	assert_string_equal(dd_image_ref(f->back), "test");
+	assert_int_equal(dd_image_layer_count(f->back), 2);
+	for (i = 0; i < 2; i++) {
+		const struct dd_layer_info *x = dd_image_layer(f->img, i);
+		const struct dd_layer_info *y = dd_image_layer(f->back, i);
+
+		assert_string_equal(y->digest, x->digest);
+		assert_string_equal(y->diff_id, x->diff_id);
+		assert_string_equal(y->media_type, x->media_type);
+		assert_int_equal(y->size, x->size);
+		assert_int_equal(y->compression, x->compression);
+		assert_int_equal(y->uncompressed_size, x->uncompressed_size);
+		assert_int_equal(y->verified, DD_VERIFY_OK);
+	}
+	assert_int_equal(dd_image_history_count(f->back), 2);
+	assert_string_equal(dd_image_history(f->back, 1)->created_by, "layer 1");
+}
+
+/* Saving the reloaded image gives the same entry lines (a fixed point). */
+static void test_resave_identical_entries(void **state)
+{
+	struct fx *f = *state;
+	char second[80];
+	char *s1, *s2, *e1, *e2;
+	size_t n1, n2;
+	FILE *out;
+
+	save_image(f);
+	assert_int_equal(dd_image_open(&f->back, f->ctx, f->saved, NULL), 0);
+	snprintf(second, sizeof(second), "%s/again.ddm", f->tmp);
+	out = fopen(second, "we");
+	assert_non_null(out);
+	assert_int_equal(dd_image_save(f->back, out), 0);
+	assert_int_equal(fclose(out), 0);
+	s1 = read_file(f->saved, &n1);
+	s2 = read_file(second, &n2);
+	/* The headers differ ("source"); everything after the first line must not. */
+	e1 = strchr(s1, '\n');
+	e2 = strchr(s2, '\n');
+	assert_non_null(e1);
+	assert_non_null(e2);
+	assert_string_equal(e2, e1);
+	free(s1);
+	free(s2);
+}
+
+/* The header states the entry count: a file missing its last line is refused. */
+static void test_truncated_file(void **state)
+{
+	struct fx *f = *state;
+	struct dd_image *img = (struct dd_image *)1;
+	char *s;
+	size_t n;
+
+	save_image(f);
+	s = read_file(f->saved, &n);
+	assert_true(n > 2 && s[n - 1] == '\n');
+	n--;
+	while (n > 0 && s[n - 1] != '\n')
+		n--;
+	write_file(f->saved, s, n);
+	free(s);
+	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), DD_EFORMAT);
+	assert_null(img);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), f->saved));
+	assert_non_null(strstr(dd_ctx_error(f->ctx), "truncated"));
+}
+
+/* A line cut in the middle is malformed JSON, also an error. */
+static void test_cut_mid_line(void **state)
+{
+	struct fx *f = *state;
+	struct dd_image *img = (struct dd_image *)1;
+	char *s;
+	size_t n;
+
+	save_image(f);
+	s = read_file(f->saved, &n);
+	write_file(f->saved, s, n - 10);
+	free(s);
+	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), DD_EFORMAT);
+	assert_null(img);
+}
+
+/* An extra entry line beyond the header's count is refused too. */
+static void test_extra_line(void **state)
+{
+	struct fx *f = *state;
+	struct dd_image *img = (struct dd_image *)1;
+	static const char extra[] =
+		"{\"path\":\"/zzz\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,"
+		"\"size\":0,\"mtime\":0,\"layer\":0}\n";
+	char *s, *t;
+	size_t n;
+
+	save_image(f);
+	s = read_file(f->saved, &n);
+	t = malloc(n + sizeof(extra));
+	assert_non_null(t);
+	memcpy(t, s, n);
+	memcpy(t + n, extra, sizeof(extra) - 1);
+	write_file(f->saved, t, n + sizeof(extra) - 1);
+	free(s);
+	free(t);
+	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), DD_EFORMAT);
+	assert_null(img);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_source_tree_as_expected),
+		T(test_roundtrip_same_entries),
+		T(test_saved_uses_byte_fields),
+		T(test_roundtrip_header),
+		T(test_resave_identical_entries),
+		T(test_truncated_file),
+		T(test_cut_mid_line),
+		T(test_extra_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,3 @@
+inspect
+--no-verify
+fixtures/docker-containerd.tar

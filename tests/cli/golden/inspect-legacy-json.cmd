@@ -1,0 +1,4 @@
+inspect
+--format
+json
+fixtures/docker-legacy.tar

@@ -1,0 +1,4 @@
+inspect
+--ref
+latest
+fixtures/oci-umoci

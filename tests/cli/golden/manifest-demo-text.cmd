@@ -1,0 +1,2 @@
+manifest
+fixtures/demo

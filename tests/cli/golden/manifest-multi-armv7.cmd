@@ -1,0 +1,4 @@
+manifest
+--platform
+linux/arm/v7
+fixtures/oci-multi

@@ -1,0 +1,4 @@
+manifest
+--format
+jsonl
+fixtures/oci-whiteouts

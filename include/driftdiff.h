@@ -11,5 +11,8 @@
 #include "driftdiff/common.h"
 #include "driftdiff/tree.h"
 #include "driftdiff/image.h"
+#include "driftdiff/target.h"
+#include "driftdiff/diff.h"
+#include "driftdiff/report.h"
 
 #endif

@@ -230,6 +230,42 @@ static bool is_saved_manifest(FILE *f)
 	return strncmp(head, "{\"driftdiff_manifest\"", 21) == 0;
 }
 
+bool dd_image_probe(struct dd_ctx *ctx, const char *path)
+{
+	struct dd__src *src = NULL;
+	struct stat st;
+	FILE *f;
+	bool yes = false;
+	int code = ctx->code;
+	char *msg = ctx->msg;
+
+	/* A probe leaves the caller's error state as it found it. */
+	ctx->msg = NULL;
+	if (stat(path, &st) != 0)
+		goto out;
+	if (S_ISDIR(st.st_mode)) {
+		if (dd__src_open_dir(&src, ctx, path) == 0)
+			yes = dd__src_exists(src, "index.json") || dd__src_exists(src, "manifest.json");
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode))
+		goto out;
+	f = fopen(path, "rbe");
+	if (!f)
+		goto out;
+	yes = is_saved_manifest(f);
+	fclose(f);
+	if (!yes && dd__src_open_tar(&src, ctx, path) == 0)
+		yes = dd__src_exists(src, "manifest.json") ||
+		      (dd__src_exists(src, "index.json") && dd__src_exists(src, "oci-layout"));
+out:
+	dd__src_free(src);
+	free(ctx->msg);
+	ctx->msg = msg;
+	ctx->code = code;
+	return yes;
+}
+
 int dd_image_open(struct dd_image **out, struct dd_ctx *ctx, const char *path,
 		  const struct dd_image_options *opts)
 {

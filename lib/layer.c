@@ -5,8 +5,12 @@
  * hash what passes through them, so the blob digest, the diff_id and
  * every file's SHA-256 come out of a single pass, with nothing on disk.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -17,9 +21,13 @@
 #define BUFSZ (256 * 1024)
 
 struct stream {
-	struct dd_image *img;
+	struct dd_ctx *ctx;
+	const char *src;        /* the image or tar named in messages */
+	struct dd_image *img;   /* image layers only; NULL for a flat tar */
 	struct dd__layer *l;
 	size_t idx;
+	int layer;              /* recorded in entries; -1 for a flat tar */
+	bool whiteouts;         /* apply .wh. names (image layers only) */
 	struct dd__rd *rd;
 	struct dd__hasher *blob_h, *diff_h, *file_h;
 	uint64_t blob_bytes, tar_bytes, logical_bytes;
@@ -47,8 +55,10 @@ static int serr(struct stream *s, int code, const char *fmt, ...)
 		vsnprintf(b.data, (size_t)n + 1, fmt, ap);
 		va_end(ap);
 	}
-	dd__error(s->img->ctx, code, "%s: %s: %s", s->img->path, s->where,
-		  b.data ? b.data : "out of memory");
+	if (*s->where)
+		dd__error(s->ctx, code, "%s: %s: %s", s->src, s->where, b.data ? b.data : "out of memory");
+	else
+		dd__error(s->ctx, code, "%s: %s", s->src, b.data ? b.data : "out of memory");
 	dd__buf_free(&b);
 	if (!s->err)
 		s->err = code;
@@ -85,7 +95,7 @@ static la_ssize_t outer_read(struct archive *a, void *ud, const void **buf)
 static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 {
 	struct stream *s = ud;
-	const struct dd_limits *lim = &s->img->ctx->limits;
+	const struct dd_limits *lim = &s->ctx->limits;
 	const void *p;
 	size_t size;
 	la_int64_t off;
@@ -131,7 +141,7 @@ static const char *qpath(struct stream *s, const char *p, size_t n)
 
 static int hash_zeros(struct stream *s, uint64_t n)
 {
-	const struct dd_limits *lim = &s->img->ctx->limits;
+	const struct dd_limits *lim = &s->ctx->limits;
 
 	s->logical_bytes += n;
 	if (s->logical_bytes > lim->max_layer_bytes)
@@ -175,6 +185,8 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 		if ((uint64_t)off > pos && hash_zeros(s, (uint64_t)off - pos))
 			return s->err;
 		pos = (uint64_t)off;
+		if (pos == 0)
+			dd__exec_sniff(p, size, &n->e.exec, &n->e.elf_machine);
 		if (dd__hasher_update(s->file_h, p, size))
 			return serr(s, DD_ENOMEM, "out of memory");
 		pos += size;
@@ -200,7 +212,7 @@ static int xattr_cmp(const void *a, const void *b)
 static int read_xattrs(struct stream *s, struct dd_tree *t, struct archive_entry *e,
 		       struct dd__node *n)
 {
-	const struct dd_limits *lim = &s->img->ctx->limits;
+	const struct dd_limits *lim = &s->ctx->limits;
 	struct dd_xattr *xs;
 	const char *name;
 	const void *value;
@@ -265,7 +277,7 @@ static int whiteout(struct stream *s, struct dd_tree *t, const char *path, size_
 	const char *name = path + base + 4;
 	size_t nlen = len - base - 4, plen = dd__path_parent_len(path, len);
 	struct dd__node *n;
-	int layer = (int)s->idx;
+	int layer = s->layer;
 	int rc = 0;
 
 	if (len - base == 12 && memcmp(path + base, ".wh..wh..opq", 12) == 0) {
@@ -336,7 +348,7 @@ static int apply_hardlink(struct stream *s, struct dd_tree *t, struct archive_en
 		goto out;
 	}
 	copy = target->e;
-	rc = dd__tree_put(t, &n, parent, path, len, copy.type, (int)s->idx);
+	rc = dd__tree_put(t, &n, parent, path, len, copy.type, s->layer);
 	if (rc) {
 		rc = serr(s, rc, "entry '%s': cannot add", qpath(s, path, len));
 		goto out;
@@ -344,17 +356,9 @@ static int apply_hardlink(struct stream *s, struct dd_tree *t, struct archive_en
 	/* The target node may have been replaced by the put; COPY holds its values. */
 	copy.path = n->e.path;
 	copy.path_len = n->e.path_len;
-	copy.layer = (int)s->idx;
+	copy.layer = s->layer;
 	copy.flags = 0;
-	if (!copy.hardlink) {
-		copy.hardlink = dd__arena_strndup(&t->arena, tp.data, tp.len);
-		copy.hardlink_len = tp.len;
-		if (!copy.hardlink) {
-			rc = serr(s, DD_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	n->e = copy;
+	n->e = copy; /* same ino: dd__tree_finalize() records the link */
 out:
 	dd__buf_free(&tp);
 	return rc;
@@ -362,7 +366,7 @@ out:
 
 static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry *e)
 {
-	struct dd_ctx *ctx = s->img->ctx;
+	struct dd_ctx *ctx = s->ctx;
 	const char *raw = archive_entry_pathname(e);
 	struct dd__node *parent, *n;
 	enum dd_type type;
@@ -384,9 +388,9 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 		return serr(s, DD_ELIMIT, "entry name of %zu bytes is longer than %llu", len,
 			    (unsigned long long)ctx->limits.max_path);
 	base = dd__path_base_off(s->path.data, len);
-	if (len - base >= 4 && memcmp(s->path.data + base, ".wh.", 4) == 0)
+	if (s->whiteouts && len - base >= 4 && memcmp(s->path.data + base, ".wh.", 4) == 0)
 		return whiteout(s, t, s->path.data, len, base);
-	if (has_aufs_component(s->path.data, len))
+	if (s->whiteouts && has_aufs_component(s->path.data, len))
 		return 0;
 	type = archive_entry_hardlink(e) ? DD_TYPE_FILE : entry_type(e);
 	if (!type)
@@ -395,18 +399,21 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 	if (archive_entry_uid(e) < 0 || archive_entry_gid(e) < 0)
 		return serr(s, DD_EFORMAT, "entry '%s' has a negative owner",
 			    qpath(s, s->path.data, len));
-	rc = dd__tree_mkparents(t, &parent, s->path.data, len, (int)s->idx, &replaced);
+	rc = dd__tree_mkparents(t, &parent, s->path.data, len, s->layer, &replaced);
 	if (rc)
 		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
 			    rc == DD_ELIMIT ? "too many entries" : "out of memory");
-	if (replaced)
+	if (replaced && s->img)
 		dd__image_warn(s->img, "%s: '%s' was written beneath a non-directory, which was replaced by a directory",
 			       s->where, qpath(s, s->path.data, len));
+	else if (replaced)
+		dd__tree_warn(t, "'%s' was written beneath a non-directory, which was replaced by a directory",
+			      qpath(s, s->path.data, len));
 	if (archive_entry_hardlink(e))
 		return apply_hardlink(s, t, e, s->path.data, len, parent);
 	if (len == 1 && type != DD_TYPE_DIR)
 		return serr(s, DD_EFORMAT, "the root is not a directory");
-	rc = dd__tree_put(t, &n, parent, s->path.data, len, type, (int)s->idx);
+	rc = dd__tree_put(t, &n, parent, s->path.data, len, type, s->layer);
 	if (rc)
 		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
 			    rc == DD_ELIMIT ? "too many entries" : "cannot add");
@@ -507,9 +514,13 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	int r, rc;
 
 	memset(&s, 0, sizeof(s));
+	s.ctx = img->ctx;
+	s.src = img->path;
 	s.img = img;
 	s.l = l;
 	s.idx = i;
+	s.layer = (int)i;
+	s.whiteouts = true;
 	snprintf(s.where, sizeof(s.where), "layer %zu (%s)", i,
 		 l->info.digest ? l->info.digest : l->info.location);
 	if (dd__hasher_new(&s.blob_h, l->has_digest ? l->digest.alg : DD__ALG_SHA256) ||
@@ -607,5 +618,82 @@ out:
 	dd__buf_free(&s.path);
 	dd__buf_free(&s.target);
 	free(s.buf);
+	return rc;
+}
+
+/*
+ * A flat root filesystem tar, as `docker export` writes it. Names are taken
+ * literally: a file the container named ".wh.x" is a file, not a whiteout.
+ */
+int dd_target_read_tar(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
+		       const struct dd_target_options *opts)
+{
+	struct stream s;
+	struct dd_tree *t = NULL;
+	struct archive_entry *e;
+	struct stat st;
+	int fd = -1, r, rc;
+
+	(void)opts;
+	if (!out || !ctx || !path)
+		return DD_EINVAL;
+	*out = NULL;
+	memset(&s, 0, sizeof(s));
+	s.ctx = ctx;
+	s.src = path;
+	s.layer = -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return dd__error(ctx, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, "%s: %s", path,
+				 strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return dd__error(ctx, DD_EFORMAT, "%s: not a regular file", path);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (dd__tree_new(&t, ctx) || dd__hasher_new(&s.file_h, DD__ALG_SHA256) ||
+	    !(s.inner = archive_read_new())) {
+		rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	archive_read_support_filter_gzip(s.inner);
+	archive_read_support_filter_zstd(s.inner);
+	archive_read_support_filter_xz(s.inner);
+	archive_read_support_filter_bzip2(s.inner);
+	archive_read_support_format_tar(s.inner);
+	if (archive_read_open_fd(s.inner, fd, 256 * 1024) != ARCHIVE_OK) {
+		rc = dd__error(ctx, DD_EFORMAT, "%s: not a tar archive: %s", path,
+			       archive_error_string(s.inner));
+		goto out;
+	}
+	for (;;) {
+		r = archive_read_next_header(s.inner, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			rc = dd__error(ctx, DD_EFORMAT, "%s: damaged or truncated archive: %s", path,
+				       archive_error_string(s.inner));
+			goto out;
+		}
+		rc = apply_entry(&s, t, e);
+		if (rc)
+			goto out;
+	}
+	rc = dd__tree_finalize(t);
+	if (rc) {
+		rc = dd__error(ctx, rc, "%s: out of memory", path);
+		goto out;
+	}
+	*out = t;
+	t = NULL;
+out:
+	if (s.inner)
+		archive_read_free(s.inner);
+	if (fd >= 0)
+		close(fd);
+	dd_tree_free(t);
+	dd__hasher_free(s.file_h);
+	dd__buf_free(&s.path);
+	dd__buf_free(&s.target);
 	return rc;
 }

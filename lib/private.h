@@ -31,6 +31,9 @@ int dd__error(struct dd_ctx *ctx, int code, const char *fmt, ...) DD_PRINTF(3, 4
 /* Prefix the current message with "PREFIX: " (used to add a file name on the way up). */
 void dd__error_prefix(struct dd_ctx *ctx, const char *fmt, ...) DD_PRINTF(2, 3);
 
+/* The generic drift rule for a change that no specific finding covers. */
+const struct dd_rule *dd__change_rule(const struct dd_change *c);
+
 /* ---- bump arena: many small allocations freed together ---- */
 struct dd__arena_chunk;
 struct dd__arena {
@@ -90,6 +93,8 @@ int dd__escape_invalid_utf8(struct dd__buf *out, const char *s, size_t len);
 int dd__base64(struct dd__buf *out, const unsigned char *p, size_t len);
 /* Decode base64; -1 on a malformed input. */
 int dd__base64_decode(struct dd__buf *out, const char *s, size_t len);
+/* Classify a regular file by its first bytes: ELF (with e_machine) or #! script. */
+void dd__exec_sniff(const void *p, size_t n, enum dd_exec *exec, uint16_t *machine);
 void dd__hex(char *out, const unsigned char *p, size_t len);
 int dd__unhex(unsigned char *out, const char *hex, size_t len);
 

@@ -170,8 +170,12 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 	if (get_bytes(o, "hardlink", "hardlink_bytes", tmp, &present))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid hardlink", where);
 	if (present) {
-		n->e.hardlink = dd__arena_strndup(&t->arena, tmp->data, tmp->len);
-		n->e.hardlink_len = tmp->len;
+		/* Share the inode of the group's first path, listed earlier. */
+		struct dd__node *lead = dd__tree_lookup(t, tmp->data, tmp->len);
+
+		if (!lead || lead == n || lead->e.type == DD_TYPE_DIR)
+			return dd__error(ctx, DD_EFORMAT, "%s: hardlink to an unknown path", where);
+		n->e.ino = lead->e.ino;
 	}
 	if (get_u64(o, "rdev_major", &v) && v <= UINT32_MAX)
 		n->e.rdev_major = (uint32_t)v;

@@ -1,4 +1,5 @@
 /* The tree: building with layer semantics, then the sorted, read-only view. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,8 +122,13 @@ out:
 
 void dd_tree_free(struct dd_tree *t)
 {
+	size_t i;
+
 	if (!t)
 		return;
+	for (i = 0; i < t->warnings.len; i++)
+		free(t->warnings.items[i]);
+	dd__ptrvec_free(&t->warnings);
 	free(t->slots);
 	free(t->sorted);
 	dd__arena_free(&t->arena);
@@ -215,7 +221,7 @@ void dd__tree_remove(struct dd_tree *t, struct dd__node *n)
 	release_subtree(t, n);
 }
 
-static void reset_attrs(struct dd__node *n, enum dd_type type, int layer)
+static void reset_attrs(struct dd_tree *t, struct dd__node *n, enum dd_type type, int layer)
 {
 	const char *path = n->e.path;
 	size_t len = n->e.path_len;
@@ -225,6 +231,7 @@ static void reset_attrs(struct dd__node *n, enum dd_type type, int layer)
 	n->e.path_len = len;
 	n->e.type = type;
 	n->e.layer = layer;
+	n->e.ino = ++t->next_ino; /* a new inode; a hard link copies its target's */
 }
 
 int dd__tree_mkparents(struct dd_tree *t, struct dd__node **parent,
@@ -255,7 +262,7 @@ int dd__tree_mkparents(struct dd_tree *t, struct dd__node **parent,
 			n = node_new(t, path, i);
 			if (!n)
 				return t->count >= t->ctx->limits.max_entries ? DD_ELIMIT : DD_ENOMEM;
-			reset_attrs(n, DD_TYPE_DIR, layer);
+			reset_attrs(t, n, DD_TYPE_DIR, layer);
 			n->e.mode = 0755;
 			n->e.flags = DD_ENTRY_IMPLICIT;
 			link_child(cur, n);
@@ -279,12 +286,12 @@ int dd__tree_put(struct dd_tree *t, struct dd__node **out, struct dd__node *pare
 		/* The root's own attributes are taken, never the node replaced. */
 		if (type != DD_TYPE_DIR)
 			return DD_EFORMAT;
-		reset_attrs(n, DD_TYPE_DIR, layer);
+		reset_attrs(t, n, DD_TYPE_DIR, layer);
 		*out = n;
 		return 0;
 	}
 	if (n && n->e.type == DD_TYPE_DIR && type == DD_TYPE_DIR) {
-		reset_attrs(n, type, layer);
+		reset_attrs(t, n, type, layer);
 		*out = n;
 		return 0;
 	}
@@ -293,7 +300,7 @@ int dd__tree_put(struct dd_tree *t, struct dd__node **out, struct dd__node *pare
 	n = node_new(t, path, len);
 	if (!n)
 		return t->count >= t->ctx->limits.max_entries ? DD_ELIMIT : DD_ENOMEM;
-	reset_attrs(n, type, layer);
+	reset_attrs(t, n, type, layer);
 	link_child(parent, n);
 	*out = n;
 	return 0;
@@ -344,6 +351,54 @@ static int entry_cmp(const void *a, const void *b)
 	return dd_path_compare(x->path, x->path_len, y->path, y->path_len);
 }
 
+struct inode_ref {
+	uint64_t ino;
+	size_t pos;
+};
+
+static int inode_cmp(const void *a, const void *b)
+{
+	const struct inode_ref *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Group entries by inode; every member but the first points at the first. */
+static int settle_hardlinks(struct dd_tree *t)
+{
+	struct inode_ref *refs;
+	size_t i, j, n = 0;
+
+	refs = malloc((t->nsorted ? t->nsorted : 1) * sizeof(*refs));
+	if (!refs)
+		return DD_ENOMEM;
+	for (i = 0; i < t->nsorted; i++) {
+		struct dd_entry *e = (struct dd_entry *)t->sorted[i];
+
+		e->hardlink = NULL;
+		e->hardlink_len = 0;
+		if (e->type != DD_TYPE_DIR && e->ino) {
+			refs[n].ino = e->ino;
+			refs[n++].pos = i;
+		}
+	}
+	qsort(refs, n, sizeof(*refs), inode_cmp);
+	for (i = 0; i < n; i = j) {
+		const struct dd_entry *lead = t->sorted[refs[i].pos];
+
+		for (j = i + 1; j < n && refs[j].ino == refs[i].ino; j++) {
+			struct dd_entry *e = (struct dd_entry *)t->sorted[refs[j].pos];
+
+			e->hardlink = lead->path;
+			e->hardlink_len = lead->path_len;
+		}
+	}
+	free(refs);
+	return 0;
+}
+
 int dd__tree_finalize(struct dd_tree *t)
 {
 	size_t i, n = 0;
@@ -358,8 +413,38 @@ int dd__tree_finalize(struct dd_tree *t)
 			t->sorted[n++] = &t->slots[i]->e;
 	qsort(t->sorted, n, sizeof(*t->sorted), entry_cmp);
 	t->nsorted = n;
+	if (settle_hardlinks(t))
+		return DD_ENOMEM;
 	t->finalized = true;
 	return 0;
+}
+
+void dd__tree_warn(struct dd_tree *t, const char *fmt, ...)
+{
+	struct dd__buf b = DD__BUF_INIT;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || dd__buf_grow(&b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	if (t->warnings.len >= 1000 || dd__ptrvec_push(&t->warnings, b.data))
+		dd__buf_free(&b);
+}
+
+size_t dd_tree_warning_count(const struct dd_tree *t)
+{
+	return t ? t->warnings.len : 0;
+}
+
+const char *dd_tree_warning(const struct dd_tree *t, size_t i)
+{
+	return t && i < t->warnings.len ? t->warnings.items[i] : NULL;
 }
 
 size_t dd_tree_count(const struct dd_tree *t)

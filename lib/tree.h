@@ -26,7 +26,12 @@ struct dd_tree {
 	const struct dd_entry **sorted;
 	size_t nsorted;
 	bool finalized;
+	uint64_t next_ino;       /* synthetic inode numbers for built trees */
+	struct dd__ptrvec warnings; /* heap strings */
 };
+
+/* Record a warning on the tree (kept to the first thousand). */
+void dd__tree_warn(struct dd_tree *t, const char *fmt, ...) DD_PRINTF(2, 3);
 
 int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx);
 struct dd__node *dd__tree_lookup(struct dd_tree *t, const char *path, size_t len);
@@ -60,7 +65,11 @@ void dd__tree_remove(struct dd_tree *t, struct dd__node *n);
  */
 void dd__tree_hide_lower(struct dd_tree *t, struct dd__node *n, int layer, bool children_only);
 
-/* Build the sorted entry list. Further changes are refused afterwards. */
+/*
+ * Build the sorted entry list and settle hard links: entries sharing an
+ * inode number form a group whose first path (in tree order) is the
+ * "hardlink" of every other member. Further changes are refused afterwards.
+ */
 int dd__tree_finalize(struct dd_tree *t);
 
 #endif

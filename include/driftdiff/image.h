@@ -42,6 +42,13 @@ struct dd_image_options {
 #define DD_IMAGE_OPTIONS_VERSION 1
 #define DD_IMAGE_OPTIONS_INIT { DD_IMAGE_OPTIONS_VERSION, NULL, NULL }
 
+/*
+ * Does PATH look like something dd_image_open() reads (a layout or archive
+ * with index.json or manifest.json, or a saved manifest)? Used to tell an
+ * image from a docker export tar or a root filesystem directory.
+ */
+DD_API bool dd_image_probe(struct dd_ctx *ctx, const char *path);
+
 /* Open and resolve PATH; the layers are not read yet. */
 DD_API int dd_image_open(struct dd_image **out, struct dd_ctx *ctx, const char *path,
 			 const struct dd_image_options *opts);

@@ -39,6 +39,23 @@ struct dd_xattr {
 
 /* The entry was created only because a child needed a parent directory. */
 #define DD_ENTRY_IMPLICIT 0x1u
+/* Its content could not be read (permissions, I/O error); no sha256. */
+#define DD_ENTRY_UNREADABLE 0x2u
+/* It changed while it was being read: the hash may mix two versions. */
+#define DD_ENTRY_CHANGED 0x4u
+/* Another filesystem is mounted here; its contents were not walked. */
+#define DD_ENTRY_MOUNTPOINT 0x8u
+/* Overlay upper dir: a whiteout (char device 0:0), the path was deleted. */
+#define DD_ENTRY_WHITEOUT 0x10u
+/* Overlay upper dir: an opaque directory, lower contents hidden. */
+#define DD_ENTRY_OPAQUE 0x20u
+
+/* What a regular file's first bytes say it is. */
+enum dd_exec {
+	DD_EXEC_NONE = 0,
+	DD_EXEC_ELF,     /* \x7fELF */
+	DD_EXEC_SCRIPT,  /* #! */
+};
 
 /*
  * One filesystem object. Strings are NUL-terminated but are bytes, not
@@ -59,12 +76,17 @@ struct dd_entry {
 	unsigned char sha256[32];
 	const char *target;     /* symlink target, NULL otherwise */
 	size_t target_len;
-	const char *hardlink;   /* path this entry is a hard link of, or NULL */
+	const char *hardlink;   /* first path (in tree order) sharing its inode, or NULL */
 	size_t hardlink_len;
 	uint32_t nxattrs;
 	const struct dd_xattr *xattrs; /* sorted by name */
 	int layer;              /* index of the layer that last wrote it; -1 unknown */
 	uint32_t flags;         /* DD_ENTRY_* */
+	enum dd_exec exec;      /* regular files: ELF, script or neither */
+	uint16_t elf_machine;   /* e_machine of an ELF file (62 = x86-64) */
+	const unsigned char *head; /* first bytes of a target file, for libmagic; or NULL */
+	uint32_t head_len;
+	uint64_t ino;           /* entries sharing an inode are hard links; 0 unknown */
 };
 
 struct dd_tree;
@@ -77,6 +99,9 @@ DD_API const struct dd_entry *dd_tree_entry(const struct dd_tree *tree, size_t i
 /* Look a path up ("/etc/passwd"); NULL if absent. */
 DD_API const struct dd_entry *dd_tree_find(const struct dd_tree *tree,
 					   const char *path, size_t len);
+/* Things that were odd but not fatal while the tree was read, one line each. */
+DD_API size_t dd_tree_warning_count(const struct dd_tree *tree);
+DD_API const char *dd_tree_warning(const struct dd_tree *tree, size_t i);
 /* The entry's value of xattr NAME, or NULL. */
 DD_API const struct dd_xattr *dd_entry_xattr(const struct dd_entry *e, const char *name);
 

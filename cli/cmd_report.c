@@ -1,0 +1,266 @@
+/* driftdiff report: diff a container against its image and report the drift. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "image_opts.h"
+
+static const char help[] =
+	"Compare TARGET with the image it was started from and report the drift:\n"
+	"what was added, modified (and exactly which attributes), deleted, changed\n"
+	"type or could not be read, plus findings such as new executables, setuid\n"
+	"bits, file capabilities and content changed with size and mtime kept.\n"
+	"\n"
+	"TARGET is a root filesystem directory (/proc/PID/root, an overlay merged\n"
+	"dir, an unpacked rootfs), a docker export tar (plain, gzip or zstd), a\n"
+	"second image or a saved manifest (image against image); or use --upper.\n"
+	"\n"
+	"  -r, --ref NAME            the image to use when IMAGE holds several\n"
+	"  -p, --platform P          OS/ARCH[/VARIANT] of a multi-platform image\n"
+	"      --target-ref NAME     the image to use when TARGET holds several\n"
+	"  -u, --upper DIR           TARGET is an overlayfs upper dir (only the changes)\n"
+	"  -t, --target-type TYPE    auto (default), rootfs, upper, tar or image\n"
+	"  -f, --format FORMAT       text (default), json, sarif or markdown\n"
+	"  -o, --output FILE         write the report to FILE (default standard output)\n"
+	"      --fail-on SEVERITY    exit 1 only for drift at or above SEVERITY: any\n"
+	"                            (default), info, low, medium, high, critical, never\n"
+	"  -i, --ignore FILE         gitignore-style patterns of expected changes (repeatable)\n"
+	"      --no-default-ignores  also report what every container runtime writes\n"
+	"  -a, --all                 also report directories whose only change is mtime\n"
+	"      --cross-mounts        walk into filesystems mounted inside the rootfs\n"
+	"      --color WHEN          auto (default), always or never; NO_COLOR is honoured\n"
+	"      --sarif-category ID   SARIF automationDetails.id (default driftdiff/TARGET)\n"
+	"  -h, --help                show this help\n"
+	"\n"
+	"Exit status: 0 no drift at or above --fail-on, 1 drift, 2 error.\n";
+
+enum { OPT_TARGET_REF = 256, OPT_FAIL_ON, OPT_NO_DEFAULTS, OPT_CROSS, OPT_COLOR, OPT_CATEGORY };
+
+struct report_args {
+	const char *ref, *platform, *target_ref, *upper, *type, *format, *output;
+	const char *fail_on, *color, *category;
+	const char *ignores[64];
+	size_t nignores;
+	bool no_defaults, all, cross_mounts;
+};
+
+/* "file:///abs/path/" for SARIF's originalUriBaseIds. */
+static char *file_uri(const char *path)
+{
+	char *real = realpath(path, NULL), *out;
+	size_t i, n, k = 0;
+
+	if (!real)
+		return NULL;
+	n = strlen(real);
+	out = malloc(n * 3 + 16);
+	if (out) {
+		k = (size_t)sprintf(out, "file://");
+		for (i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)real[i];
+
+			if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			    strchr("-._~/", ch))
+				out[k++] = (char)ch;
+			else
+				k += (size_t)sprintf(out + k, "%%%02X", ch);
+		}
+		if (k == 0 || out[k - 1] != '/')
+			out[k++] = '/';
+		out[k] = '\0';
+	}
+	free(real);
+	return out;
+}
+
+static int parse(struct report_args *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		IMAGE_LONG_OPTIONS,
+		{ "target-ref", required_argument, NULL, OPT_TARGET_REF },
+		{ "upper", required_argument, NULL, 'u' },
+		{ "target-type", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+		{ "ignore", required_argument, NULL, 'i' },
+		{ "no-default-ignores", no_argument, NULL, OPT_NO_DEFAULTS },
+		{ "all", no_argument, NULL, 'a' },
+		{ "cross-mounts", no_argument, NULL, OPT_CROSS },
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "colour", required_argument, NULL, OPT_COLOR },
+		{ "sarif-category", required_argument, NULL, OPT_CATEGORY },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":r:p:u:t:f:o:i:ah", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': a->ref = optarg; break;
+		case 'p': a->platform = optarg; break;
+		case OPT_TARGET_REF: a->target_ref = optarg; break;
+		case 'u': a->upper = optarg; break;
+		case 't': a->type = optarg; break;
+		case 'f': a->format = optarg; break;
+		case 'o': a->output = optarg; break;
+		case OPT_FAIL_ON: a->fail_on = optarg; break;
+		case 'i':
+			if (a->nignores == sizeof(a->ignores) / sizeof(a->ignores[0]) - 1)
+				return cli_usage_error("report", "too many --ignore files");
+			a->ignores[a->nignores++] = optarg;
+			break;
+		case OPT_NO_DEFAULTS: a->no_defaults = true; break;
+		case 'a': a->all = true; break;
+		case OPT_CROSS: a->cross_mounts = true; break;
+		case OPT_COLOR: a->color = optarg; break;
+		case OPT_CATEGORY: a->category = optarg; break;
+		case 'h':
+			cli_print_usage(cli_find("report"), stdout);
+			printf("\n%s", help);
+			return -1;
+		case ':':
+			return cli_usage_error("report", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_args a = { 0 };
+	struct dd_report_options ro = DD_REPORT_OPTIONS_INIT;
+	struct dd_target_options to = DD_TARGET_OPTIONS_INIT;
+	struct dd_diff_options dopts = DD_DIFF_OPTIONS_INIT;
+	struct dd_ctx *ctx = NULL;
+	struct dd_image *img = NULL, *img2 = NULL;
+	struct dd_tree *owned = NULL;
+	const struct dd_tree *itree, *ttree = NULL;
+	struct dd_ignore *ign = NULL;
+	struct dd_diff *diff = NULL;
+	struct dd_findings *findings = NULL;
+	enum dd_report_format fmt;
+	const char *image_path, *target, *type;
+	char *uri = NULL;
+	struct cli_output out;
+	struct stat st;
+	int rc, threshold, ok;
+	size_t i;
+
+	rc = parse(&a, argc, argv);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.upper ? optind != argc - 1 : optind != argc - 2)
+		return cli_usage_error("report", a.upper ? "expected IMAGE (the target is --upper DIR)"
+							 : "expected IMAGE and TARGET");
+	image_path = argv[optind];
+	target = a.upper ? a.upper : argv[optind + 1];
+	type = a.upper ? "upper" : a.type ? a.type : "auto";
+	if (strcmp(type, "auto") && strcmp(type, "rootfs") && strcmp(type, "upper") &&
+	    strcmp(type, "tar") && strcmp(type, "image"))
+		return cli_usage_error("report", "unknown target type '%s' (auto, rootfs, upper, tar, image)", type);
+	fmt = dd_report_format_parse(a.format ? a.format : "text");
+	if (!fmt)
+		return cli_usage_error("report", "unknown format '%s' (text, json, sarif, markdown)", a.format);
+	if (!a.fail_on || !strcmp(a.fail_on, "any"))
+		threshold = DD_SEVERITY_NONE;
+	else if (!strcmp(a.fail_on, "never"))
+		threshold = DD_SEVERITY_CRITICAL + 1;
+	else if ((threshold = dd_severity_parse(a.fail_on)) <= 0)
+		return cli_usage_error("report", "unknown severity '%s' (any, info, low, medium, high, critical, never)",
+				       a.fail_on);
+	if (a.color && strcmp(a.color, "auto") && strcmp(a.color, "always") && strcmp(a.color, "never"))
+		return cli_usage_error("report", "--color takes auto, always or never");
+	if (dd_ctx_new(&ctx)) {
+		fprintf(stderr, "driftdiff: out of memory\n");
+		return EXIT_ERROR;
+	}
+	rc = EXIT_ERROR;
+	if (cli_open_image(ctx, &img, image_path, a.ref, a.platform))
+		goto out;
+	if (dd_image_tree(&itree, img))
+		goto fail;
+	if (!strcmp(type, "auto")) {
+		if (stat(target, &st) != 0) {
+			fprintf(stderr, "driftdiff: %s: %s\n", target, strerror(errno));
+			goto out;
+		}
+		type = dd_image_probe(ctx, target) ? "image" : S_ISDIR(st.st_mode) ? "rootfs" : "tar";
+	}
+	to.cross_mounts = a.cross_mounts;
+	to.head_bytes = 4096;
+	if (!strcmp(type, "image")) {
+		if (cli_open_image(ctx, &img2, target, a.target_ref, a.platform))
+			goto out;
+		if (dd_image_tree(&ttree, img2))
+			goto fail;
+	} else if (!strcmp(type, "rootfs")) {
+		if (dd_target_read_dir(&owned, ctx, target, &to))
+			goto fail;
+	} else if (!strcmp(type, "upper")) {
+		if (dd_target_read_upper(&owned, ctx, target, &to))
+			goto fail;
+	} else if (dd_target_read_tar(&owned, ctx, target, &to)) {
+		goto fail;
+	}
+	if (owned)
+		ttree = owned;
+	if (dd_ignore_new(&ign, ctx) || (!a.no_defaults && dd_ignore_add_defaults(ign)))
+		goto fail;
+	for (i = 0; i < a.nignores; i++)
+		if (dd_ignore_load(ign, a.ignores[i]))
+			goto fail;
+	dopts.all = a.all;
+	dopts.ignore = ign;
+	if ((!strcmp(type, "upper") ? dd_diff_upper(&diff, ctx, itree, ttree, &dopts)
+				    : dd_diff_trees(&diff, ctx, itree, ttree, &dopts)) ||
+	    dd_classify(&findings, ctx, diff))
+		goto fail;
+	ro.target = target;
+	ro.target_kind = type;
+	if (strcmp(type, "tar") && strcmp(type, "image"))
+		ro.target_uri = uri = file_uri(target);
+	ro.fail_on = threshold > DD_SEVERITY_CRITICAL ? DD_SEVERITY_CRITICAL : (enum dd_severity)threshold;
+	ro.default_ignores = !a.no_defaults;
+	ro.ignore_files = a.ignores;
+	ro.all = a.all;
+	ro.category = a.category;
+	ro.target_tree = owned;
+	ro.color = a.color && !strcmp(a.color, "always");
+	if ((!a.color || !strcmp(a.color, "auto")) && fmt == DD_REPORT_TEXT &&
+	    (!a.output || !strcmp(a.output, "-")) && isatty(STDOUT_FILENO) &&
+	    !(getenv("NO_COLOR") && *getenv("NO_COLOR")))
+		ro.color = true;
+	if (cli_output_open(&out, a.output))
+		goto out;
+	ok = dd_report_write(ctx, fmt, img, diff, findings, &ro, out.f) == 0;
+	if (!ok)
+		cli_fail(ctx);
+	if (cli_output_close(&out, ok) || !ok)
+		goto out;
+	rc = threshold <= DD_SEVERITY_CRITICAL &&
+	     dd_report_has_drift(diff, findings, (enum dd_severity)threshold) ? EXIT_DRIFT : EXIT_OK;
+	goto out;
+fail:
+	rc = cli_fail(ctx);
+out:
+	free(uri);
+	dd_findings_free(findings);
+	dd_diff_free(diff);
+	dd_ignore_free(ign);
+	dd_tree_free(owned);
+	dd_image_free(img2);
+	dd_image_free(img);
+	dd_ctx_free(ctx);
+	return rc;
+}

@@ -105,7 +105,7 @@ static const char *describe(struct dd_findings *fs, const struct dd_entry *e)
 		return NULL;
 	if (!fs->magic) {
 		fs->magic = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
-				       MAGIC_NO_CHECK_ENCODING | MAGIC_ERROR);
+				       MAGIC_ERROR);
 		if (!fs->magic || magic_load(fs->magic, NULL) != 0) {
 			if (fs->magic)
 				magic_close(fs->magic);

@@ -226,12 +226,14 @@ static int pair(struct dd_diff *d, const struct dd_diff_options *o, const struct
 	attrs = compare(b, a);
 	if (attrs & DD_ATTR_TYPE)
 		return push(d, o, DD_CHANGE_TYPE_CHANGED, DD_ATTR_TYPE, b, a);
-	if (a->type == DD_TYPE_FILE && (a->flags & DD_ENTRY_UNREADABLE))
-		return push(d, o, DD_CHANGE_UNREADABLE, attrs, b, a);
+	if (a->flags & DD_ENTRY_UNREADABLE)
+		return push(d, o, DD_CHANGE_UNREADABLE, attrs & ~DD_ATTR_CONTENT, b, a);
 	if (attrs)
 		return push(d, o, DD_CHANGE_MODIFIED, attrs, b, a);
 	return 0;
 }
+
+static bool below(const struct dd_entry *e, const char *dir, size_t len);
 
 static int diff_new(struct dd_diff **out, struct dd_ctx *ctx)
 {
@@ -246,6 +248,7 @@ int dd_diff_trees(struct dd_diff **out, struct dd_ctx *ctx, const struct dd_tree
 		  const struct dd_tree *target, const struct dd_diff_options *opts)
 {
 	struct dd_diff_options defaults = DD_DIFF_OPTIONS_INIT;
+	const struct dd_entry *blind = NULL;
 	size_t i = 0, j = 0, ni = dd_tree_count(image), nj = dd_tree_count(target);
 	struct dd_diff *d;
 	int rc = 0, cmp;
@@ -260,6 +263,15 @@ int dd_diff_trees(struct dd_diff **out, struct dd_ctx *ctx, const struct dd_tree
 	while (rc == 0 && (i < ni || j < nj)) {
 		const struct dd_entry *b = dd_tree_entry(image, i), *a = dd_tree_entry(target, j);
 
+		/*
+		 * Below a directory the walk could not enter (unreadable, or
+		 * another filesystem mounted there) nothing is known: the
+		 * image's entries there are not "deleted".
+		 */
+		if (b && blind && below(b, blind->path, blind->path_len)) {
+			i++;
+			continue;
+		}
 		if (!b)
 			cmp = 1;
 		else if (!a)
@@ -277,6 +289,9 @@ int dd_diff_trees(struct dd_diff **out, struct dd_ctx *ctx, const struct dd_tree
 			i++;
 			j++;
 		}
+		if (cmp >= 0 && a->type == DD_TYPE_DIR &&
+		    (a->flags & (DD_ENTRY_UNREADABLE | DD_ENTRY_MOUNTPOINT)))
+			blind = a;
 	}
 	if (rc) {
 		dd_diff_free(d);
@@ -398,7 +413,8 @@ int dd_diff_upper(struct dd_diff **out, struct dd_ctx *ctx, const struct dd_tree
 		dd_diff_free(d);
 		return rc;
 	}
-	qsort(d->c, d->n, sizeof(*d->c), change_cmp);
+	if (d->n)
+		qsort(d->c, d->n, sizeof(*d->c), change_cmp);
 	*out = d;
 	return 0;
 }

@@ -117,9 +117,16 @@ int dd__docker_open(struct dd_image *img, const char *ref)
 		if (ref && !hit) {
 			const char *c = dd__json_str(m, "Config");
 
-			/* Also accept the image ID, which is the config digest. */
-			if (c && (strstr(c, ref + (strncmp(ref, "sha256:", 7) ? 0 : 7)) &&
-				  strlen(ref) >= 12))
+			/*
+			 * Also accept the image ID (the config digest), or at
+			 * least 12 hex digits of it, as `docker images` shows.
+			 */
+			const char *id = ref + (strncmp(ref, "sha256:", 7) ? 0 : 7);
+			const char *base = c ? strrchr(c, '/') : NULL;
+
+			base = base ? base + 1 : c;
+			if (base && strlen(id) >= 12 && strspn(id, "0123456789abcdef") == strlen(id) &&
+			    !strncmp(base, id, strlen(id)))
 				hit = true;
 		}
 		if ((!ref || hit) && !pick)
@@ -206,7 +213,8 @@ int dd__docker_open(struct dd_image *img, const char *ref)
 			img->config_digest = dd__image_strdup(img, d.str);
 		dd__hasher_free(h);
 	}
-	if (img->platform_explicit && img->platform && strcmp(img->platform, img->want_platform)) {
+	if (img->platform_explicit && img->platform &&
+	    !dd__platform_matches(img->want_platform, img->platform)) {
 		rc = dd__error(ctx, DD_ENOTFOUND, "%s: the image is %s, not %s", img->path,
 			       img->platform, img->want_platform);
 		goto out;

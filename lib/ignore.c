@@ -204,7 +204,8 @@ static bool match_segs(char *const *segs, size_t ns, const char *const *comps, c
 
 	while (ns) {
 		if (!strcmp(segs[0], "**")) {
-			for (k = 0; k <= nc; k++)
+			/* A trailing "**" is everything inside: at least one component. */
+			for (k = ns == 1 ? 1 : 0; k <= nc; k++)
 				if (match_segs(segs + 1, ns - 1, comps + k, lens + k, nc - k))
 					return true;
 			return false;

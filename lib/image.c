@@ -93,6 +93,22 @@ bool dd__platform_parse(const char *s, char *os, size_t oslen, char *arch, size_
 	return true;
 }
 
+bool dd__platform_matches(const char *want, const char *have)
+{
+	char wo[64], wa[64], wv[64], ho[64], ha[64], hv[64];
+
+	if (!dd__platform_parse(want, wo, sizeof(wo), wa, sizeof(wa), wv, sizeof(wv)) ||
+	    !dd__platform_parse(have, ho, sizeof(ho), ha, sizeof(ha), hv, sizeof(hv)))
+		return false;
+	if (strcmp(wo, ho) || strcmp(wa, ha))
+		return false;
+	if (!*wv)
+		return true;
+	if (!strcmp(wa, "arm64") && !strcmp(wv, "v8") && !*hv)
+		return true;
+	return !strcmp(wv, hv);
+}
+
 /*
  * A docker reference in its full form: "busybox" is
  * "docker.io/library/busybox:latest"; a digest reference is kept as is.

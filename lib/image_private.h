@@ -69,6 +69,8 @@ bool dd__ref_match(const char *want, const char *have);
 /* "os/arch[/variant]" to parts; false when malformed. */
 bool dd__platform_parse(const char *s, char *os, size_t oslen, char *arch, size_t archlen,
 			char *variant, size_t varlen);
+/* Does the platform HAVE ("os/arch[/variant]") satisfy WANT? arm64 implies v8. */
+bool dd__platform_matches(const char *want, const char *have);
 /* The platform this program runs on, as OCI names it ("linux/amd64"). */
 const char *dd__host_platform(void);
 

@@ -28,6 +28,7 @@ struct stream {
 	size_t idx;
 	int layer;              /* recorded in entries; -1 for a flat tar */
 	bool whiteouts;         /* apply .wh. names (image layers only) */
+	uint32_t head_bytes;    /* leading bytes of each file to keep (targets) */
 	struct dd__rd *rd;
 	struct dd__hasher *blob_h, *diff_h, *file_h;
 	uint64_t blob_bytes, tar_bytes, logical_bytes;
@@ -35,6 +36,7 @@ struct stream {
 	struct archive *outer, *inner;
 	int err;                /* an error raised inside a callback, message on ctx */
 	struct dd__buf path, target;
+	struct dd_tree *tree;   /* being built, for its arena */
 	char where[160];        /* "layer 2 (sha256:abcd...)" */
 };
 
@@ -185,8 +187,15 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 		if ((uint64_t)off > pos && hash_zeros(s, (uint64_t)off - pos))
 			return s->err;
 		pos = (uint64_t)off;
-		if (pos == 0)
+		if (pos == 0) {
 			dd__exec_sniff(p, size, &n->e.exec, &n->e.elf_machine);
+			if (s->head_bytes && size) {
+				size_t k = size < s->head_bytes ? size : s->head_bytes;
+
+				n->e.head = (const unsigned char *)dd__arena_strndup(&s->tree->arena, p, k);
+				n->e.head_len = n->e.head ? (uint32_t)k : 0;
+			}
+		}
 		if (dd__hasher_update(s->file_h, p, size))
 			return serr(s, DD_ENOMEM, "out of memory");
 		pos += size;
@@ -634,7 +643,6 @@ int dd_target_read_tar(struct dd_tree **out, struct dd_ctx *ctx, const char *pat
 	struct stat st;
 	int fd = -1, r, rc;
 
-	(void)opts;
 	if (!out || !ctx || !path)
 		return DD_EINVAL;
 	*out = NULL;
@@ -642,6 +650,7 @@ int dd_target_read_tar(struct dd_tree **out, struct dd_ctx *ctx, const char *pat
 	s.ctx = ctx;
 	s.src = path;
 	s.layer = -1;
+	s.head_bytes = opts && opts->head_bytes < 65536 ? opts->head_bytes : opts ? 65536 : 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return dd__error(ctx, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, "%s: %s", path,
@@ -675,6 +684,7 @@ int dd_target_read_tar(struct dd_tree **out, struct dd_ctx *ctx, const char *pat
 				       archive_error_string(s.inner));
 			goto out;
 		}
+		s.tree = t;
 		rc = apply_entry(&s, t, e);
 		if (rc)
 			goto out;

@@ -155,6 +155,9 @@ static int text_change(struct dd__report *r, struct dd__buf *b, const struct dd_
 		if (dd__buf_puts(b, "  -> ") || dd__quote(b, c->after->target, c->after->target_len))
 			return DD_ENOMEM;
 	}
+	if (c->kind == DD_CHANGE_ADDED && c->after->hardlink &&
+	    (dd__buf_puts(b, "  => ") || dd__quote(b, c->after->hardlink, c->after->hardlink_len)))
+		return DD_ENOMEM;
 	if ((c->flags & DD_CHANGE_NEW_EXEC) && dd__buf_puts(b, "  [executable]"))
 		return DD_ENOMEM;
 	if ((c->flags & DD_CHANGE_RACED) && dd__buf_puts(b, "  [changed while read]"))
@@ -298,7 +301,8 @@ static int md_write(struct dd__report *r)
 		}
 		if (dd__buf_printf(&b, "| %s | ", kind_letter(c->kind)) ||
 		    md_cell(&b, c->path, c->path_len) || dd__buf_puts(&b, " | ") ||
-		    dd__change_attrs_text(&b, c) || dd__buf_puts(&b, " |\n"))
+		    (c->attrs ? dd__change_attrs_text(&b, c) : dd__buf_puts(&b, dd_change_kind_name(c->kind))) ||
+		    dd__buf_puts(&b, " |\n"))
 			rc = DD_ENOMEM;
 	}
 	if (rc == 0 && s->reported && dd__buf_puts(&b, "\n</details>\n"))

@@ -122,7 +122,7 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 {
 	struct dd_ctx *ctx = img->ctx;
 	struct dd__node *parent, *n;
-	struct json_object *xs;
+	struct json_object *xs, *imp;
 	enum dd_type type = dd_type_from_name(dd__json_str(o, "type"));
 	const char *sha = dd__json_str(o, "sha256");
 	uint64_t v;
@@ -206,7 +206,7 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 		n->e.xattrs = arr;
 		n->e.nxattrs = (uint32_t)k;
 	}
-	if (json_object_object_get_ex(o, "implicit", NULL))
+	if (json_object_object_get_ex(o, "implicit", &imp) && json_object_get_boolean(imp))
 		n->e.flags |= DD_ENTRY_IMPLICIT;
 	else
 		n->e.flags &= ~DD_ENTRY_IMPLICIT;

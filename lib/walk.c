@@ -376,7 +376,8 @@ static int walk_dir(struct walk *w, int fd, struct dd__node *dir, unsigned depth
 		dir->e.flags |= DD_ENTRY_UNREADABLE;
 		dd__tree_warn(w->t, "%s: cannot list: %s", base > 1 ? w->path.data : "/", strerror(errno));
 	}
-	qsort(names.items, names.len, sizeof(char *), name_cmp);
+	if (names.len)
+		qsort(names.items, names.len, sizeof(char *), name_cmp);
 	for (i = 0; i < names.len && rc == 0; i++) {
 		const char *name = names.items[i];
 

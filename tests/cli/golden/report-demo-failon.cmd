@@ -1,0 +1,5 @@
+report
+--fail-on
+critical
+fixtures/demo
+fixtures/demo-container.tar.gz

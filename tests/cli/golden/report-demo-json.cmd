@@ -1,0 +1,5 @@
+report
+--format
+json
+fixtures/demo
+fixtures/demo-container.tar.gz

@@ -1,0 +1,5 @@
+report
+--format
+markdown
+fixtures/demo
+fixtures/demo-container.tar.gz

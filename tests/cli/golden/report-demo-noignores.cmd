@@ -1,0 +1,5 @@
+report
+--no-default-ignores
+--all
+fixtures/demo
+fixtures/demo-container.tar.gz

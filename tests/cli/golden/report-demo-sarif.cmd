@@ -1,0 +1,5 @@
+report
+--format
+sarif
+fixtures/demo
+fixtures/demo-container.tar.gz

@@ -1,0 +1,5 @@
+report
+--format
+text
+fixtures/demo
+fixtures/demo-container.tar.gz

@@ -1,0 +1,9 @@
+report
+--format
+json
+fixtures/oci-umoci
+--ref
+latest
+--target-ref
+v1
+fixtures/oci-umoci

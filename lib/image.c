@@ -15,21 +15,11 @@ const char *dd__image_strdup(struct dd_image *img, const char *s)
 
 void dd__image_warn(struct dd_image *img, const char *fmt, ...)
 {
-	struct dd__buf b = DD__BUF_INIT;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	dd__warnings_push(&img->warnings, fmt, ap);
 	va_end(ap);
-	if (n < 0 || dd__buf_grow(&b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	/* A hostile image could raise millions; the first thousand tell the story. */
-	if (img->warnings.len >= 1000 || dd__ptrvec_push(&img->warnings, b.data))
-		dd__buf_free(&b);
 }
 
 int dd__image_alloc_layers(struct dd_image *img, size_t n)
@@ -384,15 +374,11 @@ out:
 
 void dd_image_free(struct dd_image *img)
 {
-	size_t i;
-
 	if (!img)
 		return;
 	dd__src_free(img->src);
 	dd_tree_free(img->tree);
-	for (i = 0; i < img->warnings.len; i++)
-		free(img->warnings.items[i]);
-	dd__ptrvec_free(&img->warnings);
+	dd__warnings_free(&img->warnings);
 	free(img->layers);
 	free(img->history);
 	dd__arena_free(&img->strings);

@@ -47,16 +47,11 @@ static int serr(struct stream *s, int code, const char *fmt, ...)
 {
 	struct dd__buf b = DD__BUF_INIT;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	if (dd__buf_vprintf(&b, fmt, ap))
+		dd__buf_free(&b);
 	va_end(ap);
-	if (n >= 0 && dd__buf_grow(&b, (size_t)n) == 0) {
-		va_start(ap, fmt);
-		vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
 	if (*s->where)
 		dd__error(s->ctx, code, "%s: %s: %s", s->src, s->where, b.data ? b.data : "out of memory");
 	else
@@ -553,10 +548,7 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	}
 	if (!l->has_size)
 		l->info.size = (int64_t)dd__rd_size(s.rd);
-	archive_read_support_filter_gzip(s.outer);
-	archive_read_support_filter_zstd(s.outer);
-	archive_read_support_filter_xz(s.outer);
-	archive_read_support_filter_bzip2(s.outer);
+	dd__archive_support_filters(s.outer);
 	archive_read_support_format_raw(s.outer);
 	if (archive_read_open(s.outer, &s, NULL, outer_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(s.outer, &e) != ARCHIVE_OK) {
@@ -665,10 +657,7 @@ int dd_target_read_tar(struct dd_tree **out, struct dd_ctx *ctx, const char *pat
 		rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	archive_read_support_filter_gzip(s.inner);
-	archive_read_support_filter_zstd(s.inner);
-	archive_read_support_filter_xz(s.inner);
-	archive_read_support_filter_bzip2(s.inner);
+	dd__archive_support_filters(s.inner);
 	archive_read_support_format_tar(s.inner);
 	if (archive_read_open_fd(s.inner, fd, 256 * 1024) != ARCHIVE_OK) {
 		rc = dd__error(ctx, DD_EFORMAT, "%s: not a tar archive: %s", path,

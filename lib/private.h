@@ -58,6 +58,7 @@ int dd__buf_grow(struct dd__buf *b, size_t extra);
 int dd__buf_put(struct dd__buf *b, const void *p, size_t n);
 int dd__buf_puts(struct dd__buf *b, const char *s);
 int dd__buf_printf(struct dd__buf *b, const char *fmt, ...) DD_PRINTF(2, 3);
+int dd__buf_vprintf(struct dd__buf *b, const char *fmt, va_list ap);
 void dd__buf_free(struct dd__buf *b);
 /* Detach the NUL-terminated string; the buffer becomes empty. */
 char *dd__buf_detach(struct dd__buf *b);
@@ -69,6 +70,14 @@ struct dd__ptrvec {
 };
 int dd__ptrvec_push(struct dd__ptrvec *v, void *p);
 void dd__ptrvec_free(struct dd__ptrvec *v);
+
+/* Warning lists (image, tree): heap strings, kept to the first thousand. */
+void dd__warnings_push(struct dd__ptrvec *w, const char *fmt, va_list ap);
+void dd__warnings_free(struct dd__ptrvec *w);
+
+/* gzip, zstd, xz and bzip2 decompression on a libarchive reader. */
+struct archive;
+void dd__archive_support_filters(struct archive *a);
 
 /* ---- paths ---- */
 /*

@@ -121,10 +121,7 @@ static struct archive *archive_for(void)
 	if (!a)
 		return NULL;
 	archive_read_support_format_tar(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_bzip2(a);
+	dd__archive_support_filters(a);
 	return a;
 }
 

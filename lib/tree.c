@@ -122,13 +122,9 @@ out:
 
 void dd_tree_free(struct dd_tree *t)
 {
-	size_t i;
-
 	if (!t)
 		return;
-	for (i = 0; i < t->warnings.len; i++)
-		free(t->warnings.items[i]);
-	dd__ptrvec_free(&t->warnings);
+	dd__warnings_free(&t->warnings);
 	free(t->slots);
 	free(t->sorted);
 	dd__arena_free(&t->arena);
@@ -421,20 +417,11 @@ int dd__tree_finalize(struct dd_tree *t)
 
 void dd__tree_warn(struct dd_tree *t, const char *fmt, ...)
 {
-	struct dd__buf b = DD__BUF_INIT;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	dd__warnings_push(&t->warnings, fmt, ap);
 	va_end(ap);
-	if (n < 0 || dd__buf_grow(&b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	if (t->warnings.len >= 1000 || dd__ptrvec_push(&t->warnings, b.data))
-		dd__buf_free(&b);
 }
 
 size_t dd_tree_warning_count(const struct dd_tree *t)

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <archive.h>
+
 #include "private.h"
 
 struct dd__arena_chunk {
@@ -110,21 +112,57 @@ int dd__buf_puts(struct dd__buf *b, const char *s)
 	return dd__buf_put(b, s, strlen(s));
 }
 
+int dd__buf_vprintf(struct dd__buf *b, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || dd__buf_grow(b, (size_t)n))
+		return DD_ENOMEM;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
 int dd__buf_printf(struct dd__buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = dd__buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || dd__buf_grow(b, (size_t)n))
-		return DD_ENOMEM;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	return rc;
+}
+
+void dd__warnings_push(struct dd__ptrvec *w, const char *fmt, va_list ap)
+{
+	struct dd__buf b = DD__BUF_INIT;
+
+	/* A hostile input could raise millions; the first thousand tell the story. */
+	if (w->len >= 1000 || dd__buf_vprintf(&b, fmt, ap) || dd__ptrvec_push(w, b.data))
+		dd__buf_free(&b);
+}
+
+void dd__warnings_free(struct dd__ptrvec *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->len; i++)
+		free(w->items[i]);
+	dd__ptrvec_free(w);
+}
+
+void dd__archive_support_filters(struct archive *a)
+{
+	/* The compressions container layers use; never an external program. */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_bzip2(a);
 }
 
 void dd__buf_free(struct dd__buf *b)

@@ -1,5 +1,71 @@
-/* What a file is, judged by its first bytes. */
+/*
+ * What a file is, judged by its first bytes; and which files are worth
+ * keeping whole because findings parse them.
+ */
+#include <string.h>
+
 #include "private.h"
+
+static bool ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+static bool is(const char *s, size_t len, const char *lit)
+{
+	return len == strlen(lit) && memcmp(s, lit, len) == 0;
+}
+
+/* The component of PATH that ends at END (exclusive), as pointer and length. */
+static const char *component_before(const char *path, size_t end, size_t *len)
+{
+	size_t start = end;
+
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	*len = end - start;
+	return path + start;
+}
+
+bool dd_entry_content_kept(const char *path, size_t len)
+{
+	static const char *const exact[] = {
+		"/var/lib/dpkg/status", "/lib/apk/db/installed", "/etc/passwd", "/etc/group",
+		"/etc/ld.so.preload", "/etc/sudoers",
+	};
+	size_t i, blen, plen, gplen, ggplen;
+	const char *base, *parent, *gp, *ggp;
+
+	for (i = 0; i < DD_ARRAY_SIZE(exact); i++)
+		if (is(path, len, exact[i]))
+			return true;
+	if (len > 26 && !memcmp(path, "/var/lib/dpkg/status.d/", 23))
+		return true;
+	if (len > 19 && !memcmp(path, "/var/lib/dpkg/info/", 19) && !memchr(path + 19, '/', len - 19))
+		return ends_with(path, len, ".md5sums") || ends_with(path, len, ".list");
+	base = component_before(path, len, &blen);
+	if (base == path)
+		return false;
+	parent = component_before(path, (size_t)(base - path) - 1, &plen);
+	/* Python: site-packages/NAME.dist-info/{METADATA,RECORD}, NAME.egg-info/PKG-INFO */
+	if (ends_with(parent, plen, ".dist-info") && (is(base, blen, "METADATA") || is(base, blen, "RECORD")))
+		return true;
+	if (ends_with(parent, plen, ".egg-info") && is(base, blen, "PKG-INFO"))
+		return true;
+	/* npm: node_modules/NAME/package.json and node_modules/@SCOPE/NAME/package.json */
+	if (!is(base, blen, "package.json") || parent == path + 1)
+		return false;
+	gp = component_before(path, (size_t)(parent - path) - 1, &gplen);
+	if (is(gp, gplen, "node_modules"))
+		return true;
+	if (gplen && gp[0] == '@' && gp > path + 1) {
+		ggp = component_before(path, (size_t)(gp - path) - 1, &ggplen);
+		return is(ggp, ggplen, "node_modules");
+	}
+	return false;
+}
 
 void dd__exec_sniff(const void *data, size_t n, enum dd_exec *exec, uint16_t *machine)
 {

@@ -36,6 +36,7 @@ struct stream {
 	struct archive *outer, *inner;
 	int err;                /* an error raised inside a callback, message on ctx */
 	struct dd__buf path, target;
+	struct dd__buf content; /* a kept file's content while it streams */
 	struct dd_tree *tree;   /* being built, for its arena */
 	char where[160];        /* "layer 2 (sha256:abcd...)" */
 };
@@ -164,8 +165,11 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 	uint64_t pos = 0, want = (uint64_t)archive_entry_size(e);
 	int r;
 
+	bool keep = want <= DD__CONTENT_MAX && dd_entry_content_kept(n->e.path, n->e.path_len);
+
 	if (dd__hasher_reset(s->file_h))
 		return serr(s, DD_ENOMEM, "out of memory");
+	s->content.len = 0;
 	for (;;) {
 		r = archive_read_data_block(s->inner, &p, &size, &off);
 		if (r == ARCHIVE_EOF)
@@ -193,8 +197,24 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 		}
 		if (dd__hasher_update(s->file_h, p, size))
 			return serr(s, DD_ENOMEM, "out of memory");
+		if (keep) {
+			/* The holes of a sparse entry read as zeros. */
+			size_t gap = (size_t)(pos - s->content.len);
+
+			if (dd__buf_grow(&s->content, gap + size))
+				return serr(s, DD_ENOMEM, "out of memory");
+			memset(s->content.data + s->content.len, 0, gap);
+			s->content.len += gap;
+			if (dd__buf_put(&s->content, p, size))
+				return serr(s, DD_ENOMEM, "out of memory");
+		}
 		pos += size;
 		s->logical_bytes += size;
+	}
+	if (keep && pos == want) {
+		n->e.content = (const unsigned char *)dd__arena_strndup(&s->tree->arena,
+				s->content.data ? s->content.data : "", s->content.len);
+		n->e.content_len = n->e.content ? s->content.len : 0;
 	}
 	if (pos < want && hash_zeros(s, want - pos))
 		return s->err;
@@ -573,6 +593,7 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 						  archive_error_string(s.inner));
 			goto out;
 		}
+		s.tree = tree;
 		rc = apply_entry(&s, tree, e);
 		if (rc)
 			goto out;
@@ -618,6 +639,7 @@ out:
 	dd__hasher_free(s.file_h);
 	dd__buf_free(&s.path);
 	dd__buf_free(&s.target);
+	dd__buf_free(&s.content);
 	free(s.buf);
 	return rc;
 }
@@ -694,5 +716,6 @@ out:
 	dd__hasher_free(s.file_h);
 	dd__buf_free(&s.path);
 	dd__buf_free(&s.target);
+	dd__buf_free(&s.content);
 	return rc;
 }

@@ -59,7 +59,7 @@ static struct json_object *caps_json(const struct dd_caps *c)
 	return o;
 }
 
-int dd__entry_json(const struct dd_entry *e, struct json_object **out)
+int dd__entry_json(const struct dd_entry *e, bool with_content, struct json_object **out)
 {
 	struct json_object *o = json_object_new_object(), *x;
 	struct dd__buf b = DD__BUF_INIT;
@@ -108,6 +108,12 @@ int dd__entry_json(const struct dd_entry *e, struct json_object **out)
 		}
 		if (cap && dd_caps_decode(&caps, cap->value, cap->len) == 0)
 			json_object_object_add(o, "capabilities", caps_json(&caps));
+	}
+	if (with_content && e->content) {
+		b.len = 0;
+		if (dd__base64(&b, e->content, e->content_len) || dd__buf_grow(&b, 0))
+			goto out;
+		json_object_object_add(o, "content", json_object_new_string_len(b.data, (int)b.len));
 	}
 	json_object_object_add(o, "layer", json_object_new_int(e->layer));
 	if (e->flags & DD_ENTRY_IMPLICIT)
@@ -199,7 +205,8 @@ static int text_line(const struct dd_entry *e, struct dd__buf *b)
 	return rc;
 }
 
-int dd_tree_write(struct dd_ctx *ctx, const struct dd_tree *tree, enum dd_listing format, FILE *f)
+int dd__tree_write(struct dd_ctx *ctx, const struct dd_tree *tree, enum dd_listing format,
+		   bool with_content, FILE *f)
 {
 	struct dd__buf b = DD__BUF_INIT;
 	struct json_object *o;
@@ -219,7 +226,7 @@ int dd_tree_write(struct dd_ctx *ctx, const struct dd_tree *tree, enum dd_listin
 				rc = DD_EIO;
 			continue;
 		}
-		rc = dd__entry_json(e, &o);
+		rc = dd__entry_json(e, with_content, &o);
 		if (!rc)
 			rc = dd__json_write_line(o, f);
 		json_object_put(o);
@@ -230,4 +237,9 @@ int dd_tree_write(struct dd_ctx *ctx, const struct dd_tree *tree, enum dd_listin
 	if (rc || fflush(f) != 0 || ferror(f))
 		return dd__error(ctx, DD_EIO, "write error");
 	return 0;
+}
+
+int dd_tree_write(struct dd_ctx *ctx, const struct dd_tree *tree, enum dd_listing format, FILE *f)
+{
+	return dd__tree_write(ctx, tree, format, false, f);
 }

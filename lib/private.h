@@ -102,6 +102,9 @@ int dd__escape_invalid_utf8(struct dd__buf *out, const char *s, size_t len);
 int dd__base64(struct dd__buf *out, const unsigned char *p, size_t len);
 /* Decode base64; -1 on a malformed input. */
 int dd__base64_decode(struct dd__buf *out, const char *s, size_t len);
+/* Files larger than this are never kept whole, whatever their name. */
+#define DD__CONTENT_MAX (32u << 20)
+
 /* Classify a regular file by its first bytes: ELF (with e_machine) or #! script. */
 void dd__exec_sniff(const void *p, size_t n, enum dd_exec *exec, uint16_t *machine);
 void dd__hex(char *out, const unsigned char *p, size_t len);

@@ -96,12 +96,12 @@ static int change_json(const struct dd__report *r, const struct dd_change *c,
 		json_object_object_add(o, "ignored", jstr(c->ignored_by));
 	json_object_object_add(o, "layer", layer_json(r, c));
 	if (c->before) {
-		if ((rc = dd__entry_json(c->before, &e)))
+		if ((rc = dd__entry_json(c->before, false, &e)))
 			goto fail;
 		json_object_object_add(o, "before", e);
 	}
 	if (c->after) {
-		if ((rc = dd__entry_json(c->after, &e)))
+		if ((rc = dd__entry_json(c->after, false, &e)))
 			goto fail;
 		json_object_object_add(o, "after", e);
 	}

@@ -72,7 +72,7 @@ int dd_image_save(struct dd_image *img, FILE *f)
 	json_object_object_add(h, "entries", json_object_new_uint64(dd_tree_count(tree)));
 	rc = dd__json_write_line(h, f);
 	if (rc == 0)
-		rc = dd_tree_write(ctx, tree, DD_LISTING_JSONL, f);
+		rc = dd__tree_write(ctx, tree, DD_LISTING_JSONL, true, f);
 	else
 		rc = dd__error(ctx, DD_EIO, "write error");
 out:
@@ -205,6 +205,13 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 		}
 		n->e.xattrs = arr;
 		n->e.nxattrs = (uint32_t)k;
+	}
+	if (get_bytes(o, "content", "content", tmp, &present) || (present && n->e.type != DD_TYPE_FILE))
+		return dd__error(ctx, DD_EFORMAT, "%s: invalid content", where);
+	if (present) {
+		n->e.content = (const unsigned char *)dd__arena_strndup(&t->arena,
+				tmp->data ? tmp->data : "", tmp->len);
+		n->e.content_len = tmp->len;
 	}
 	if (json_object_object_get_ex(o, "implicit", &imp) && json_object_get_boolean(imp))
 		n->e.flags |= DD_ENTRY_IMPLICIT;

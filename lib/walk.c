@@ -34,6 +34,7 @@ struct walk {
 	unsigned char *buf;
 	struct dd__buf path;     /* absolute path of the current entry inside the root */
 	struct dd__buf tmp;
+	struct dd__buf content;  /* a kept file's content while it is read */
 };
 
 static bool skip_xattr(const char *name)
@@ -165,6 +166,7 @@ static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 	struct stat st, post;
 	uint64_t total = 0;
 	ssize_t got;
+	bool keep;
 	int fd, rc = 0;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
@@ -181,6 +183,9 @@ static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 		n->e.flags |= DD_ENTRY_CHANGED | DD_ENTRY_UNREADABLE;
 		goto out;
 	}
+	keep = (uint64_t)st.st_size <= DD__CONTENT_MAX &&
+	       dd_entry_content_kept(w->path.data, w->path.len);
+	w->content.len = 0;
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (dd__hasher_reset(w->h)) {
 		rc = DD_ENOMEM;
@@ -207,11 +212,14 @@ static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 				n->e.head_len = n->e.head ? (uint32_t)k : 0;
 			}
 		}
-		if (dd__hasher_update(w->h, w->buf, (size_t)got)) {
+		if (dd__hasher_update(w->h, w->buf, (size_t)got) ||
+		    (keep && dd__buf_put(&w->content, w->buf, (size_t)got))) {
 			rc = DD_ENOMEM;
 			goto out;
 		}
 		total += (uint64_t)got;
+		if (total > DD__CONTENT_MAX)
+			keep = false;
 	}
 	if (dd__hasher_final(w->h, &d)) {
 		rc = DD_ENOMEM;
@@ -220,6 +228,11 @@ static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 	memcpy(n->e.sha256, d.bin, 32);
 	n->e.has_sha256 = true;
 	n->e.size = total;
+	if (keep) {
+		n->e.content = (const unsigned char *)dd__arena_strndup(&w->t->arena,
+				w->content.data ? w->content.data : "", w->content.len);
+		n->e.content_len = n->e.content ? w->content.len : 0;
+	}
 	if (fstat(fd, &post) != 0 || !same_version(&st, &post) || total != (uint64_t)st.st_size) {
 		n->e.flags |= DD_ENTRY_CHANGED;
 		dd__tree_warn(w->t, "%s: changed while it was read", w->path.data);
@@ -464,6 +477,7 @@ out:
 	dd__hasher_free(w.h);
 	dd__buf_free(&w.path);
 	dd__buf_free(&w.tmp);
+	dd__buf_free(&w.content);
 	free(w.buf);
 	return rc;
 }

@@ -86,6 +86,12 @@ struct dd_entry {
 	uint16_t elf_machine;   /* e_machine of an ELF file (62 = x86-64) */
 	const unsigned char *head; /* first bytes of a target file, for libmagic; or NULL */
 	uint32_t head_len;
+	/*
+	 * The whole content of the few files driftdiff parses (package
+	 * databases, account files: see dd_entry_content_kept()); else NULL.
+	 */
+	const unsigned char *content;
+	size_t content_len;
 	uint64_t ino;           /* entries sharing an inode are hard links; 0 unknown */
 };
 
@@ -102,6 +108,8 @@ DD_API const struct dd_entry *dd_tree_find(const struct dd_tree *tree,
 /* Things that were odd but not fatal while the tree was read, one line each. */
 DD_API size_t dd_tree_warning_count(const struct dd_tree *tree);
 DD_API const char *dd_tree_warning(const struct dd_tree *tree, size_t i);
+/* Is PATH one of the files whose whole content trees keep (package databases, /etc/passwd...)? */
+DD_API bool dd_entry_content_kept(const char *path, size_t len);
 /* The entry's value of xattr NAME, or NULL. */
 DD_API const struct dd_xattr *dd_entry_xattr(const struct dd_entry *e, const char *name);
 

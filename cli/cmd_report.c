@@ -36,15 +36,21 @@ static const char help[] =
 	"      --cross-mounts        walk into filesystems mounted inside the rootfs\n"
 	"      --color WHEN          auto (default), always or never; NO_COLOR is honoured\n"
 	"      --sarif-category ID   SARIF automationDetails.id (default driftdiff/TARGET)\n"
+	"      --config FILE         the container's runtime config (docker inspect JSON or\n"
+	"                            OCI config.json): configuration drift and risky settings\n"
+	"      --policy FILE         rule severities, disabled rules and allowances (JSON)\n"
+	"      --evidence DIR        copy added or modified executables and the JSON report\n"
+	"                            into DIR (named by hash, never executed)\n"
 	"  -h, --help                show this help\n"
 	"\n"
 	"Exit status: 0 no drift at or above --fail-on, 1 drift, 2 error.\n";
 
-enum { OPT_TARGET_REF = 256, OPT_FAIL_ON, OPT_NO_DEFAULTS, OPT_CROSS, OPT_COLOR, OPT_CATEGORY };
+enum { OPT_TARGET_REF = 256, OPT_FAIL_ON, OPT_NO_DEFAULTS, OPT_CROSS, OPT_COLOR, OPT_CATEGORY,
+       OPT_CONFIG, OPT_POLICY, OPT_EVIDENCE };
 
 struct report_args {
 	const char *ref, *platform, *target_ref, *upper, *type, *format, *output;
-	const char *fail_on, *color, *category;
+	const char *fail_on, *color, *category, *config, *policy, *evidence;
 	const char *ignores[64];
 	size_t nignores;
 	bool no_defaults, all, cross_mounts;
@@ -96,6 +102,9 @@ static int parse(struct report_args *a, int argc, char **argv)
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "colour", required_argument, NULL, OPT_COLOR },
 		{ "sarif-category", required_argument, NULL, OPT_CATEGORY },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "evidence", required_argument, NULL, OPT_EVIDENCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -123,6 +132,9 @@ static int parse(struct report_args *a, int argc, char **argv)
 		case OPT_CROSS: a->cross_mounts = true; break;
 		case OPT_COLOR: a->color = optarg; break;
 		case OPT_CATEGORY: a->category = optarg; break;
+		case OPT_CONFIG: a->config = optarg; break;
+		case OPT_POLICY: a->policy = optarg; break;
+		case OPT_EVIDENCE: a->evidence = optarg; break;
 		case 'h':
 			cli_print_usage(cli_find("report"), stdout);
 			printf("\n%s", help);
@@ -142,6 +154,7 @@ int cmd_report(int argc, char **argv)
 	struct dd_report_options ro = DD_REPORT_OPTIONS_INIT;
 	struct dd_target_options to = DD_TARGET_OPTIONS_INIT;
 	struct dd_diff_options dopts = DD_DIFF_OPTIONS_INIT;
+	struct dd_classify_options copts = DD_CLASSIFY_OPTIONS_INIT;
 	struct dd_ctx *ctx = NULL;
 	struct dd_image *img = NULL, *img2 = NULL;
 	struct dd_tree *owned = NULL;
@@ -149,6 +162,7 @@ int cmd_report(int argc, char **argv)
 	struct dd_ignore *ign = NULL;
 	struct dd_diff *diff = NULL;
 	struct dd_findings *findings = NULL;
+	struct dd_policy *policy = NULL;
 	enum dd_report_format fmt;
 	const char *image_path, *target, *type;
 	char *uri = NULL;
@@ -174,8 +188,6 @@ int cmd_report(int argc, char **argv)
 		return cli_usage_error("report", "unknown format '%s' (text, json, sarif, markdown)", a.format);
 	if (!a.fail_on || !strcmp(a.fail_on, "any"))
 		threshold = DD_SEVERITY_NONE;
-	else if (!strcmp(a.fail_on, "never"))
-		threshold = DD_SEVERITY_CRITICAL + 1;
 	else if ((threshold = dd_severity_parse(a.fail_on)) <= 0)
 		return cli_usage_error("report", "unknown severity '%s' (any, info, low, medium, high, critical, never)",
 				       a.fail_on);
@@ -222,15 +234,23 @@ int cmd_report(int argc, char **argv)
 			goto fail;
 	dopts.all = a.all;
 	dopts.ignore = ign;
+	copts.image_tree = itree;
+	copts.target_tree = ttree;
+	copts.target_is_upper = !strcmp(type, "upper");
+	copts.image = img;
+	copts.runtime_config = a.config;
+	if (a.policy && dd_policy_load(&policy, ctx, a.policy))
+		goto fail;
+	copts.policy = policy;
 	if ((!strcmp(type, "upper") ? dd_diff_upper(&diff, ctx, itree, ttree, &dopts)
 				    : dd_diff_trees(&diff, ctx, itree, ttree, &dopts)) ||
-	    dd_classify(&findings, ctx, diff))
+	    dd_classify(&findings, ctx, diff, &copts))
 		goto fail;
 	ro.target = target;
 	ro.target_kind = type;
 	if (strcmp(type, "tar") && strcmp(type, "image"))
 		ro.target_uri = uri = file_uri(target);
-	ro.fail_on = threshold > DD_SEVERITY_CRITICAL ? DD_SEVERITY_CRITICAL : (enum dd_severity)threshold;
+	ro.fail_on = (enum dd_severity)threshold;
 	ro.default_ignores = !a.no_defaults;
 	ro.ignore_files = a.ignores;
 	ro.all = a.all;
@@ -248,14 +268,14 @@ int cmd_report(int argc, char **argv)
 		cli_fail(ctx);
 	if (cli_output_close(&out, ok) || !ok)
 		goto out;
-	rc = threshold <= DD_SEVERITY_CRITICAL &&
-	     dd_report_has_drift(diff, findings, (enum dd_severity)threshold) ? EXIT_DRIFT : EXIT_OK;
+	rc = dd_report_has_drift(diff, findings, (enum dd_severity)threshold) ? EXIT_DRIFT : EXIT_OK;
 	goto out;
 fail:
 	rc = cli_fail(ctx);
 out:
 	free(uri);
 	dd_findings_free(findings);
+	dd_policy_free(policy);
 	dd_diff_free(diff);
 	dd_ignore_free(ign);
 	dd_tree_free(owned);

@@ -16,6 +16,8 @@
 const struct cli_cmd cli_commands[] = {
 	{ "report", cmd_report, "diff a container against its image and report the drift",
 	  "driftdiff report [options] IMAGE TARGET | driftdiff report [options] --upper DIR IMAGE" },
+	{ "verify", cmd_verify, "check an image's digest against the approved ones",
+	  "driftdiff verify [--ref NAME] [--platform OS/ARCH[/VARIANT]] (--expect DIGEST | --approved FILE) IMAGE" },
 	{ "manifest", cmd_manifest, "print the hashed manifest of an image's final filesystem",
 	  "driftdiff manifest [--ref NAME] [--platform OS/ARCH[/VARIANT]] [--format text|jsonl|manifest] [-o FILE] IMAGE" },
 	{ "inspect", cmd_inspect, "show an image's manifest, config, layers and verification",

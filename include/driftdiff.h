@@ -13,6 +13,7 @@
 #include "driftdiff/image.h"
 #include "driftdiff/target.h"
 #include "driftdiff/diff.h"
+#include "driftdiff/findings.h"
 #include "driftdiff/report.h"
 
 #endif

@@ -48,7 +48,8 @@ const char *dd_change_kind_name(enum dd_change_kind kind)
 	return "unknown";
 }
 
-static const char *const severity_names[] = { "none", "info", "low", "medium", "high", "critical" };
+static const char *const severity_names[] = { "none", "info", "low", "medium", "high", "critical",
+					       "never" };
 
 const char *dd_severity_name(enum dd_severity s)
 {

@@ -58,7 +58,7 @@ bool dd_report_has_drift(const struct dd_diff *diff, const struct dd_findings *f
 			return true;
 	}
 	for (i = 0; i < dd_findings_count(f); i++)
-		if (dd_findings_get(f, i)->severity >= threshold)
+		if (!dd_findings_get(f, i)->suppressed_by && dd_findings_get(f, i)->severity >= threshold)
 			return true;
 	return false;
 }
@@ -73,10 +73,14 @@ static int summarize(struct dd__report *r)
 		return DD_ENOMEM;
 	for (i = 0; i < dd_findings_count(r->findings); i++) {
 		const struct dd_finding *f = dd_findings_get(r->findings, i);
-		size_t idx = (size_t)(f->change - dd_diff_change(r->diff, 0));
+		size_t idx = f->change ? (size_t)(f->change - dd_diff_change(r->diff, 0)) : n;
 
 		if (idx < n)
 			r->covered[idx] = true;
+		if (f->suppressed_by) {
+			s->suppressed++;
+			continue;
+		}
 		s->findings++;
 		s->by_severity[f->severity]++;
 		if (f->severity > s->max)
@@ -168,11 +172,39 @@ static int text_change(struct dd__report *r, struct dd__buf *b, const struct dd_
 	return dd__buf_puts(b, "\n");
 }
 
+/* "  high     DD-BIN-001  Executable added: /tmp/x (ELF ...)" */
+static int text_finding(struct dd__report *r, struct dd__buf *b, const struct dd_finding *f)
+{
+	bool color = r->opts->color;
+	size_t k;
+
+	if (dd__buf_printf(b, "  %s%-8s%s %-11s %s", color ? sev_color(f->severity) : "",
+			   dd_severity_name(f->severity), color ? "\033[0m" : "", f->rule->id,
+			   f->rule->title))
+		return DD_ENOMEM;
+	for (k = 0; k < f->npaths && k < 3; k++)
+		if (dd__buf_puts(b, k ? ", " : ": ") || dd__quote(b, f->paths[k].path, f->paths[k].len))
+			return DD_ENOMEM;
+	if (f->npaths > 3 && dd__buf_printf(b, " and %zu more", f->npaths - 3))
+		return DD_ENOMEM;
+	if (f->package && dd__buf_printf(b, "%s%s %s%s%s%s", f->npaths ? " " : ": ", f->package->name,
+					 f->package->old_version ? f->package->old_version : "",
+					 f->package->old_version && f->package->version ? " -> " : "",
+					 f->package->version ? f->package->version : "",
+					 f->package->ecosystem ? "" : ""))
+		return DD_ENOMEM;
+	if (f->package && f->package->ecosystem && dd__buf_printf(b, " [%s]", f->package->ecosystem))
+		return DD_ENOMEM;
+	if (f->detail && (dd__buf_puts(b, " (") || dd__quote(b, f->detail, strlen(f->detail)) ||
+			  dd__buf_puts(b, ")")))
+		return DD_ENOMEM;
+	return dd__buf_puts(b, "\n");
+}
+
 static int text_write(struct dd__report *r)
 {
 	struct dd__buf b = DD__BUF_INIT;
 	const struct dd__summary *s = &r->sum;
-	bool color = r->opts->color;
 	size_t i, n = dd_diff_count(r->diff);
 	int rc = 0;
 
@@ -190,16 +222,11 @@ static int text_write(struct dd__report *r)
 	for (i = 0; rc == 0 && i < dd_findings_count(r->findings); i++) {
 		const struct dd_finding *f = dd_findings_get(r->findings, i);
 
+		if (f->suppressed_by)
+			continue;
 		b.len = 0;
-		if (dd__buf_printf(&b, "  %s%-8s%s %-11s %s: ", color ? sev_color(f->severity) : "",
-				   dd_severity_name(f->severity), color ? "\033[0m" : "", f->rule->id,
-				   f->rule->title) ||
-		    dd__quote(&b, f->change->path, f->change->path_len) ||
-		    (f->detail && (dd__buf_puts(&b, " (") || dd__quote(&b, f->detail, strlen(f->detail)) ||
-				   dd__buf_puts(&b, ")"))) ||
-		    dd__buf_puts(&b, "\n"))
-			rc = DD_ENOMEM;
-		else if (fwrite(b.data, 1, b.len, r->f) != b.len)
+		rc = text_finding(r, &b, f);
+		if (rc == 0 && fwrite(b.data, 1, b.len, r->f) != b.len)
 			rc = DD_EIO;
 	}
 	if (rc == 0 && r->opts->target_tree && dd_tree_warning_count(r->opts->target_tree)) {
@@ -221,6 +248,8 @@ static int text_write(struct dd__report *r)
 			s->kinds[DD_CHANGE_TYPE_CHANGED], s->kinds[DD_CHANGE_UNREADABLE]);
 		if (s->ignored)
 			fprintf(r->f, "; %zu ignored", s->ignored);
+		if (s->suppressed)
+			fprintf(r->f, "; %zu findings suppressed by policy", s->suppressed);
 		fprintf(r->f, "; %zu finding%s", s->findings, s->findings == 1 ? "" : "s");
 		if (s->reported || s->findings)
 			fprintf(r->f, ", highest severity %s", dd_severity_name(s->max));
@@ -281,9 +310,15 @@ static int md_write(struct dd__report *r)
 	for (i = 0; rc == 0 && i < dd_findings_count(r->findings); i++) {
 		const struct dd_finding *f = dd_findings_get(r->findings, i);
 
+		if (f->suppressed_by)
+			continue;
 		if (dd__buf_printf(&b, "| %s | %s | %s | ", dd_severity_name(f->severity), f->rule->id,
 				   f->rule->title) ||
-		    md_cell(&b, f->change->path, f->change->path_len) || dd__buf_puts(&b, " |\n"))
+		    (f->npaths && md_cell(&b, f->paths[0].path, f->paths[0].len)) ||
+		    (f->npaths > 1 && dd__buf_printf(&b, " (+%zu)", f->npaths - 1)) ||
+		    (f->package && (dd__buf_puts(&b, f->npaths ? " " : "") ||
+				    md_cell(&b, f->package->name, strlen(f->package->name)))) ||
+		    dd__buf_puts(&b, " |\n"))
 			rc = DD_ENOMEM;
 	}
 	if (rc == 0 && s->reported &&

@@ -8,7 +8,7 @@
 
 struct dd__summary {
 	size_t kinds[DD_CHANGE_UNREADABLE + 1]; /* reported (not ignored) changes by kind */
-	size_t reported, ignored, findings;
+	size_t reported, ignored, findings, suppressed;
 	size_t by_severity[DD_SEVERITY_CRITICAL + 1]; /* findings and uncovered changes */
 	enum dd_severity max;
 	bool drift;                   /* at or above opts->fail_on */

@@ -15,9 +15,23 @@
 #define SCHEMA_VERSION 1
 #define SARIF_MAX_RESULTS 25000 /* GitHub code scanning's limit per run */
 
+/* A JSON string of S; bytes that are not UTF-8 become \\xHH, as in paths. */
 static struct json_object *jstr(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	struct dd__buf b = DD__BUF_INIT;
+	struct json_object *o;
+
+	if (!s)
+		return NULL;
+	if (dd__utf8_valid(s, strlen(s)))
+		return json_object_new_string(s);
+	if (dd__escape_invalid_utf8(&b, s, strlen(s)) || dd__buf_grow(&b, 0)) {
+		dd__buf_free(&b);
+		return NULL;
+	}
+	o = json_object_new_string_len(b.data, (int)b.len);
+	dd__buf_free(&b);
+	return o;
 }
 
 /* "path" (escaped if need be) and, for non-UTF-8 bytes, "path_bytes". */
@@ -196,23 +210,45 @@ int dd__report_json(struct dd__report *r)
 	json_object_object_add(root, "findings", arr);
 	for (i = 0; rc == 0 && i < dd_findings_count(r->findings); i++) {
 		const struct dd_finding *f = dd_findings_get(r->findings, i);
-		struct json_object *paths = json_object_new_object(), *pa = json_object_new_array();
+		struct json_object *pa = json_object_new_array(), *pb = NULL;
+		size_t k;
 
 		o = json_object_new_object();
 		json_object_object_add(o, "rule", jstr(f->rule->id));
 		json_object_object_add(o, "family", jstr(f->rule->family));
 		json_object_object_add(o, "severity", jstr(dd_severity_name(f->severity)));
 		json_object_object_add(o, "title", jstr(f->rule->title));
-		rc = add_path(paths, f->change->path, f->change->path_len);
-		json_object_array_add(pa, json_object_get(json_object_object_get(paths, "path")));
-		json_object_object_add(o, "paths", pa);
-		if (json_object_object_get(paths, "path_bytes")) {
-			struct json_object *pb = json_object_new_array();
+		for (k = 0; rc == 0 && k < f->npaths; k++) {
+			struct json_object *p = json_object_new_object();
 
-			json_object_array_add(pb, json_object_get(json_object_object_get(paths, "path_bytes")));
-			json_object_object_add(o, "paths_bytes", pb);
+			rc = add_path(p, f->paths[k].path, f->paths[k].len);
+			json_object_array_add(pa, json_object_get(json_object_object_get(p, "path")));
+			if (json_object_object_get(p, "path_bytes") && !pb) {
+				size_t j;
+
+				/* Aligned with "paths": null where the path is valid UTF-8. */
+				pb = json_object_new_array();
+				for (j = 0; j < k; j++)
+					json_object_array_add(pb, NULL);
+			}
+			if (pb)
+				json_object_array_add(pb, json_object_get(json_object_object_get(p, "path_bytes")));
+			json_object_put(p);
 		}
-		json_object_put(paths);
+		json_object_object_add(o, "paths", pa);
+		if (pb)
+			json_object_object_add(o, "paths_bytes", pb);
+		if (f->package) {
+			struct json_object *pk = json_object_new_object();
+
+			json_object_object_add(pk, "ecosystem", jstr(f->package->ecosystem));
+			json_object_object_add(pk, "name", jstr(f->package->name));
+			json_object_object_add(pk, "version", jstr(f->package->version));
+			json_object_object_add(pk, "old_version", jstr(f->package->old_version));
+			json_object_object_add(o, "package", pk);
+		}
+		if (f->suppressed_by)
+			json_object_object_add(o, "suppressed", jstr(f->suppressed_by));
 		json_object_object_add(o, "attack", jstr(f->rule->attack));
 		json_object_object_add(o, "detail", jstr(f->detail));
 		json_object_object_add(o, "remediation", jstr(f->rule->help));
@@ -311,20 +347,22 @@ static struct json_object *sarif_rule(const struct dd_rule *rule)
 }
 
 /* A stable fingerprint so code scanning tracks one alert across runs. */
-static int fingerprint(struct dd__buf *out, const struct dd_rule *rule, const struct dd_change *c)
+static int fingerprint(struct dd__buf *out, const struct dd_rule *rule, const char *path, size_t len,
+		       const char *what)
 {
 	struct dd__hasher *h = NULL;
 	struct dd__digest d;
-	const char *kind = dd_change_kind_name(c->kind);
 	int rc;
 
 	rc = dd__hasher_new(&h, DD__ALG_SHA256);
 	if (rc == 0)
 		rc = dd__hasher_update(h, rule->id, strlen(rule->id) + 1);
 	if (rc == 0)
-		rc = dd__hasher_update(h, c->path, c->path_len + 1);
+		rc = dd__hasher_update(h, path, len);
 	if (rc == 0)
-		rc = dd__hasher_update(h, kind, strlen(kind));
+		rc = dd__hasher_update(h, "", 1);
+	if (rc == 0)
+		rc = dd__hasher_update(h, what, strlen(what));
 	if (rc == 0)
 		rc = dd__hasher_final(h, &d);
 	dd__hasher_free(h);
@@ -335,43 +373,83 @@ static int fingerprint(struct dd__buf *out, const struct dd_rule *rule, const st
 	return rc;
 }
 
+/* A result's message: title, paths, what changed, package, detail. */
+static int sarif_message(struct dd__buf *b, const struct dd_rule *rule, const struct dd_change *c,
+			 const struct dd_finding *fnd, const char *path, size_t len)
+{
+	size_t k;
+
+	if (dd__buf_puts(b, rule->title))
+		return DD_ENOMEM;
+	if (fnd) {
+		for (k = 0; k < fnd->npaths && k < 3; k++)
+			if (dd__buf_puts(b, k ? ", " : ": ") ||
+			    dd__quote(b, fnd->paths[k].path, fnd->paths[k].len))
+				return DD_ENOMEM;
+		if (fnd->npaths > 3 && dd__buf_printf(b, " and %zu more", fnd->npaths - 3))
+			return DD_ENOMEM;
+	} else if (dd__buf_puts(b, ": ") || dd__quote(b, path, len)) {
+		return DD_ENOMEM;
+	}
+	if (c && (c->kind == DD_CHANGE_MODIFIED || c->kind == DD_CHANGE_UNREADABLE) &&
+	    (dd__buf_puts(b, " (") || dd__change_attrs_text(b, c) || dd__buf_puts(b, ")")))
+		return DD_ENOMEM;
+	if (fnd && fnd->package &&
+	    dd__buf_printf(b, "; %s package %s %s%s%s", fnd->package->ecosystem ? fnd->package->ecosystem : "",
+			   fnd->package->name ? fnd->package->name : "",
+			   fnd->package->old_version ? fnd->package->old_version : "",
+			   fnd->package->old_version && fnd->package->version ? " -> " : "",
+			   fnd->package->version ? fnd->package->version : ""))
+		return DD_ENOMEM;
+	if (fnd && fnd->detail && (dd__buf_puts(b, ": ") || dd__buf_puts(b, fnd->detail)))
+		return DD_ENOMEM;
+	return 0;
+}
+
+/*
+ * One SARIF result: for a finding (FND, maybe with its change C) or for a
+ * change no finding covers (C alone).
+ */
 static int sarif_result(const struct dd__report *r, const struct dd_rule *rule, size_t rule_index,
-			enum dd_severity sev, const struct dd_change *c, const char *detail,
+			enum dd_severity sev, const struct dd_change *c, const struct dd_finding *fnd,
 			struct json_object **out)
 {
 	struct json_object *o = json_object_new_object(), *t, *loc, *pl, *al, *props;
 	struct dd__buf b = DD__BUF_INIT;
+	const char *path = c ? c->path : "/", *why = NULL;
+	size_t len = c ? c->path_len : 1;
 	int rc = DD_ENOMEM;
 
+	(void)r;
 	*out = NULL;
+	if (fnd && fnd->npaths) {
+		path = fnd->paths[0].path;
+		len = fnd->paths[0].len;
+	}
 	json_object_object_add(o, "ruleId", jstr(rule->id));
 	json_object_object_add(o, "ruleIndex", json_object_new_uint64(rule_index));
 	json_object_object_add(o, "level", jstr(sarif_level(sev)));
-	if (dd__buf_printf(&b, "%s: ", rule->title) || dd__quote(&b, c->path, c->path_len))
+	if (sarif_message(&b, rule, c, fnd, path, len))
 		goto out;
-	if (c->kind == DD_CHANGE_MODIFIED || c->kind == DD_CHANGE_UNREADABLE) {
-		if (dd__buf_puts(&b, " (") || dd__change_attrs_text(&b, c) || dd__buf_puts(&b, ")"))
-			goto out;
-	}
-	if (detail && (dd__buf_puts(&b, ": ") || dd__buf_puts(&b, detail)))
-		goto out;
-	{
+	t = json_object_new_object();
+	json_object_object_add(t, "text", json_object_new_string_len(b.data, (int)b.len));
+	json_object_object_add(o, "message", t);
+	if (!dd__utf8_valid(b.data, b.len)) {
 		struct dd__buf v = DD__BUF_INIT;
 
 		if (dd__escape_invalid_utf8(&v, b.data, b.len) || dd__buf_grow(&v, 0)) {
 			dd__buf_free(&v);
 			goto out;
 		}
-		t = json_object_new_object();
 		json_object_object_add(t, "text", json_object_new_string_len(v.data, (int)v.len));
-		json_object_object_add(o, "message", t);
 		dd__buf_free(&v);
 	}
 	b.len = 0;
-	if (uri_encode(&b, c->path + 1, c->path_len - 1))
+	/* A finding without a path (configuration) points at the root itself. */
+	if (len > 1 ? uri_encode(&b, path + 1, len - 1) : dd__buf_puts(&b, "."))
 		goto out;
 	al = json_object_new_object();
-	json_object_object_add(al, "uri", json_object_new_string(b.data ? b.data : ""));
+	json_object_object_add(al, "uri", json_object_new_string(b.data));
 	json_object_object_add(al, "uriBaseId", json_object_new_string("ROOTFS"));
 	pl = json_object_new_object();
 	json_object_object_add(pl, "artifactLocation", al);
@@ -383,26 +461,29 @@ static int sarif_result(const struct dd__report *r, const struct dd_rule *rule, 
 	t = json_object_new_array();
 	json_object_array_add(t, loc);
 	json_object_object_add(o, "locations", t);
-	if (fingerprint(&b, rule, c))
+	if (fingerprint(&b, rule, path, len, c ? dd_change_kind_name(c->kind) :
+			fnd && fnd->package ? fnd->package->name : ""))
 		goto out;
 	t = json_object_new_object();
 	json_object_object_add(t, "primaryLocationLineHash", json_object_new_string(b.data));
 	json_object_object_add(o, "partialFingerprints", t);
-	if (c->flags & DD_CHANGE_IGNORED) {
+	if (c && (c->flags & DD_CHANGE_IGNORED))
+		why = c->ignored_by;
+	else if (fnd && fnd->suppressed_by)
+		why = fnd->suppressed_by;
+	if (why) {
 		struct json_object *s = json_object_new_object(), *arr = json_object_new_array();
-		struct dd__buf v = DD__BUF_INIT;
 
 		json_object_object_add(s, "kind", json_object_new_string("external"));
-		if (dd__escape_invalid_utf8(&v, c->ignored_by, strlen(c->ignored_by)) == 0 && v.data)
-			json_object_object_add(s, "justification",
-					       json_object_new_string_len(v.data, (int)v.len));
-		dd__buf_free(&v);
+		json_object_object_add(s, "justification", jstr(why));
 		json_object_array_add(arr, s);
 		json_object_object_add(o, "suppressions", arr);
 	}
 	props = json_object_new_object();
-	json_object_object_add(props, "kind", jstr(dd_change_kind_name(c->kind)));
-	json_object_object_add(props, "changed", attrs_array(c->attrs));
+	if (c) {
+		json_object_object_add(props, "kind", jstr(dd_change_kind_name(c->kind)));
+		json_object_object_add(props, "changed", attrs_array(c->attrs));
+	}
 	json_object_object_add(props, "severity", jstr(dd_severity_name(sev)));
 	json_object_object_add(o, "properties", props);
 	*out = o;
@@ -443,12 +524,22 @@ int dd__report_sarif(struct dd__report *r)
 	json_object_object_add(driver, "rules", rules_arr);
 	json_object_object_add(tool, "driver", driver);
 	json_object_object_add(run, "tool", tool);
-	/* The category: several targets per commit must not replace each other's alerts. */
-	if (r->opts->category)
+	/*
+	 * The category: several targets per commit must not replace each
+	 * other's alerts, and one target must keep its category across runs:
+	 * by default the target's last path component.
+	 */
+	if (r->opts->category) {
 		rc = dd__buf_printf(&b, "%s/", r->opts->category);
-	else
-		rc = dd__buf_puts(&b, "driftdiff/") || dd__escape_invalid_utf8(&b, target, strlen(target)) ||
+	} else {
+		size_t tl = strlen(target);
+
+		while (tl > 1 && target[tl - 1] == '/')
+			tl--;
+		i = dd__path_base_off(target, tl);
+		rc = dd__buf_puts(&b, "driftdiff/") || dd__escape_invalid_utf8(&b, target + i, tl - i) ||
 		     dd__buf_puts(&b, "/");
+	}
 	if (rc)
 		goto out;
 	o = json_object_new_object();
@@ -474,8 +565,7 @@ int dd__report_sarif(struct dd__report *r)
 			dropped++;
 			continue;
 		}
-		rc = sarif_result(r, f->rule, (size_t)(f->rule - rules), f->severity, f->change,
-				  f->detail, &o);
+		rc = sarif_result(r, f->rule, (size_t)(f->rule - rules), f->severity, f->change, f, &o);
 		if (rc == 0) {
 			json_object_array_add(results, o);
 			emitted++;
@@ -491,6 +581,8 @@ int dd__report_sarif(struct dd__report *r)
 			dropped++;
 			continue;
 		}
+		if (!rule)
+			continue;
 		rc = sarif_result(r, rule, (size_t)(rule - rules), c->severity, c, NULL, &o);
 		if (rc == 0) {
 			json_object_array_add(results, o);

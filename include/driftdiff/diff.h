@@ -58,9 +58,10 @@ enum dd_severity {
 	DD_SEVERITY_MEDIUM,
 	DD_SEVERITY_HIGH,
 	DD_SEVERITY_CRITICAL,
+	DD_SEVERITY_NEVER,     /* as a threshold: nothing reaches it */
 };
 DD_API const char *dd_severity_name(enum dd_severity s);
-/* Parse "info".."critical" (also "none"); -1 when unknown. */
+/* Parse "none", "info".."critical", "never"; -1 when unknown. */
 DD_API int dd_severity_parse(const char *s);
 
 /* Change flags. */

@@ -1,6 +1,6 @@
 /*
- * driftdiff/report.h: findings (what a responder should look at first)
- * and the report emitters: text, JSON, SARIF 2.1.0 and markdown.
+ * driftdiff/report.h: the report emitters: text, JSON, SARIF 2.1.0 and
+ * markdown, over a diff and its findings.
  */
 #ifndef DRIFTDIFF_REPORT_H
 #define DRIFTDIFF_REPORT_H
@@ -8,41 +8,12 @@
 #include <stdio.h>
 #include "common.h"
 #include "diff.h"
+#include "findings.h"
 #include "image.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A documented rule; ids are stable across versions. */
-struct dd_rule {
-	const char *id;          /* "DD-BIN-001" */
-	const char *family;      /* binary, privilege, anti-forensics, drift, ... */
-	enum dd_severity severity;
-	const char *title;
-	const char *description;
-	const char *help;        /* what to do about it */
-	const char *attack;      /* MITRE ATT&CK technique id, or NULL */
-};
-/* Every rule, in a fixed order (SARIF ruleIndex is the position here). */
-DD_API const struct dd_rule *dd_rules(size_t *n);
-
-struct dd_finding {
-	const struct dd_rule *rule;
-	enum dd_severity severity;
-	const struct dd_change *change;  /* the change that raised it */
-	const char *detail;              /* e.g. libmagic's description, or NULL */
-};
-
-struct dd_findings;
-/*
- * Classify the changes of DIFF. IMG (may be NULL) gives layer context.
- * Findings borrow from DIFF, which must outlive them.
- */
-DD_API int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_diff *diff);
-DD_API void dd_findings_free(struct dd_findings *f);
-DD_API size_t dd_findings_count(const struct dd_findings *f);
-DD_API const struct dd_finding *dd_findings_get(const struct dd_findings *f, size_t i);
 
 enum dd_report_format {
 	DD_REPORT_TEXT = 1,

@@ -1,0 +1,43 @@
+/*
+ * Building findings: classify.c and the rule families in other modules
+ * (pkgdb.c, config.c) add findings through these calls.
+ */
+#ifndef DD_FINDINGS_PRIVATE_H
+#define DD_FINDINGS_PRIVATE_H
+
+#include "private.h"
+
+struct dd_findings {
+	struct dd_ctx *ctx;
+	struct dd__ptrvec items;     /* struct dd_finding *, in the arena */
+	struct dd__arena arena;
+	void *magic;                 /* libmagic cookie, opened on first use */
+};
+
+/*
+ * A new finding under RULE_ID (which must exist) at its default severity,
+ * raised by change C (may be NULL; its path becomes the first path).
+ * NULL on ENOMEM, with the error set on the context.
+ */
+struct dd_finding *dd__finding_add(struct dd_findings *fs, const char *rule_id,
+				   const struct dd_change *c);
+int dd__finding_path(struct dd_findings *fs, struct dd_finding *f, const char *path, size_t len);
+int dd__finding_detail(struct dd_findings *fs, struct dd_finding *f, const char *fmt, ...)
+	DD_PRINTF(3, 4);
+int dd__finding_package(struct dd_findings *fs, struct dd_finding *f, const char *ecosystem,
+			const char *name, const char *version, const char *old_version);
+/* A string copied into the findings' arena. */
+const char *dd__findings_strdup(struct dd_findings *fs, const char *s, size_t len);
+
+/* Package drift (pkgdb.c): packages added, removed, changed; tampered files. */
+int dd__classify_packages(struct dd_findings *fs, const struct dd_diff *diff,
+			  const struct dd_tree *image, const struct dd_tree *target);
+/* Configuration drift (config.c): the runtime config against the image config. */
+int dd__classify_config(struct dd_findings *fs, struct dd_image *img, const char *runtime_config);
+/* Apply a policy (policy.c): severities, disabled rules, allowances. */
+int dd__policy_apply(struct dd_findings *fs, const struct dd_policy *policy, int64_t now);
+
+/* libmagic's description of an entry's kept head bytes, or NULL. */
+const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e);
+
+#endif

@@ -391,7 +391,7 @@ static bool system_path(const struct dd_change *c)
 	return false;
 }
 
-static int privilege(struct dd_findings *fs, const struct dd_diff *diff, const struct dd_change *c)
+static int privilege(struct dd_findings *fs, const struct dd_tree *target, const struct dd_change *c)
 {
 	const struct dd_entry *a = c->after, *b = c->before;
 	uint32_t added_setid;
@@ -400,40 +400,22 @@ static int privilege(struct dd_findings *fs, const struct dd_diff *diff, const s
 	if (!a)
 		return 0;
 	added_setid = a->type == DD_TYPE_FILE ? (a->mode & 06000) & ~(b && b->type == DD_TYPE_FILE ? b->mode : 0) : 0;
-	if (a->type == DD_TYPE_FILE && (a->mode & 06000) && a->hardlink && c->kind == DD_CHANGE_ADDED) {
-		/* A new name for a setuid binary. */
-		f = dd__finding_add(fs, "DD-PRIV-003", c);
-		if (!f || dd__finding_path(fs, f, a->hardlink, a->hardlink_len))
-			return DD_ENOMEM;
-	} else if (a->type == DD_TYPE_FILE && (a->mode & 06000) && (c->attrs & DD_ATTR_HARDLINK) &&
-		   a->hardlink) {
-		/* The new link sorts first, so the old file points at it. */
-		const struct dd_change *t = change_at(diff, a->hardlink, a->hardlink_len);
+	if (a->type == DD_TYPE_FILE && (a->mode & 06000) && a->links > 1 && c->kind == DD_CHANGE_ADDED) {
+		/* A new name for a setuid binary: name the other one too. */
+		const struct dd_entry *partner = NULL;
+		size_t i;
 
-		if (t && t->kind == DD_CHANGE_ADDED) {
-			size_t i;
+		if (a->hardlink)
+			partner = dd_tree_find(target, a->hardlink, a->hardlink_len);
+		for (i = 0; !partner && target && i < dd_tree_count(target); i++) {
+			const struct dd_entry *e = dd_tree_entry(target, i);
 
-			/*
-			 * T was classified first, as a setuid file of its own
-			 * (DD-PRIV-001); now that it is known to be a second name
-			 * for C, that finding becomes the hard-link one.
-			 */
-			for (f = NULL, i = 0; i < fs->items.len && !f; i++) {
-				struct dd_finding *g = fs->items.items[i];
-
-				if (g->change == t && !strcmp(g->rule->id, "DD-PRIV-001"))
-					f = g;
-			}
-			if (f) {
-				f->rule = dd_rule_find("DD-PRIV-003");
-				f->severity = f->rule->severity;
-				f->detail = NULL;
-			} else {
-				f = dd__finding_add(fs, "DD-PRIV-003", t);
-			}
-			if (!f || dd__finding_path(fs, f, c->path, c->path_len))
-				return DD_ENOMEM;
+			if (e != a && e->ino == a->ino)
+				partner = e;
 		}
+		f = dd__finding_add(fs, "DD-PRIV-003", c);
+		if (!f || (partner && dd__finding_path(fs, f, partner->path, partner->path_len)))
+			return DD_ENOMEM;
 	} else if (added_setid || (a->type == DD_TYPE_FILE && (a->mode & 06000) &&
 				   (c->attrs & DD_ATTR_CONTENT))) {
 		f = dd__finding_add(fs, "DD-PRIV-001", c);
@@ -756,7 +738,7 @@ int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_di
 		if (rc == 0)
 			rc = redirect(fs, diff, c);
 		if (rc == 0)
-			rc = privilege(fs, diff, c);
+			rc = privilege(fs, opts->target_tree, c);
 		if (rc == 0)
 			rc = paths(fs, c);
 	}

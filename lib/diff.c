@@ -142,10 +142,26 @@ static uint32_t compare(const struct dd_entry *a, const struct dd_entry *b)
 	if ((a->type == DD_TYPE_CHAR || a->type == DD_TYPE_BLOCK) &&
 	    (a->rdev_major != b->rdev_major || a->rdev_minor != b->rdev_minor))
 		attrs |= DD_ATTR_RDEV;
-	if (!str_eq(a->hardlink, a->hardlink_len, b->hardlink, b->hardlink_len))
-		attrs |= DD_ATTR_HARDLINK;
 	attrs |= xattr_diff(a, b);
 	return attrs;
+}
+
+/*
+ * Hard links: B (image) and A (target) keep their relation when every
+ * partner that exists on both sides is a partner on both sides. A partner
+ * added or deleted is reported as its own change, not as a change here.
+ */
+static bool links_changed(const struct dd_tree *image, const struct dd_tree *target,
+			  const struct dd_entry *b, const struct dd_entry *a)
+{
+	const struct dd_entry *p;
+
+	if (a->hardlink && (p = dd_tree_find(image, a->hardlink, a->hardlink_len)) && p->ino != b->ino)
+		return true;
+	if (b->hardlink && target && (p = dd_tree_find(target, b->hardlink, b->hardlink_len)) &&
+	    p->ino != a->ino)
+		return true;
+	return false;
 }
 
 static bool is_exec(const struct dd_entry *e)
@@ -162,7 +178,8 @@ static enum dd_severity severity_of(const struct dd_change *c)
 		return DD_SEVERITY_INFO;
 	if (c->flags & (DD_CHANGE_NEW_EXEC | DD_CHANGE_STEALTH))
 		return DD_SEVERITY_HIGH;
-	if (a && (a->mode & 06000) && (!b || !(b->mode & 06000) || (c->attrs & DD_ATTR_CONTENT)))
+	if (a && a->type == DD_TYPE_FILE && (a->mode & 06000) &&
+	    (!b || !(b->mode & 06000) || (c->attrs & DD_ATTR_CONTENT)))
 		return DD_SEVERITY_HIGH;
 	if (a && (c->attrs & DD_ATTR_CAPS) && dd_entry_xattr(a, "security.capability"))
 		return DD_SEVERITY_HIGH;
@@ -217,18 +234,21 @@ static int push(struct dd_diff *d, const struct dd_diff_options *o, enum dd_chan
 }
 
 /* The change, if any, between the image's entry B and the target's entry A at one path. */
-static int pair(struct dd_diff *d, const struct dd_diff_options *o, const struct dd_entry *b,
-		const struct dd_entry *a)
+static int pair(struct dd_diff *d, const struct dd_diff_options *o, const struct dd_tree *image,
+		const struct dd_tree *target, const struct dd_entry *b, const struct dd_entry *a)
 {
 	uint32_t attrs;
 
 	if (a->path_len == 1)
 		return 0; /* the root's attributes are unspecified (manifest.md) */
 	attrs = compare(b, a);
-	if (attrs & DD_ATTR_TYPE)
-		return push(d, o, DD_CHANGE_TYPE_CHANGED, DD_ATTR_TYPE, b, a);
+	if (!(attrs & DD_ATTR_TYPE) && links_changed(image, target, b, a))
+		attrs |= DD_ATTR_HARDLINK;
+	/* What could not be read (or even stat'ed) is unknown, whatever it looks like. */
 	if (a->flags & DD_ENTRY_UNREADABLE)
 		return push(d, o, DD_CHANGE_UNREADABLE, attrs & ~DD_ATTR_CONTENT, b, a);
+	if (attrs & DD_ATTR_TYPE)
+		return push(d, o, DD_CHANGE_TYPE_CHANGED, DD_ATTR_TYPE, b, a);
 	if (attrs)
 		return push(d, o, DD_CHANGE_MODIFIED, attrs, b, a);
 	return 0;
@@ -286,7 +306,7 @@ int dd_diff_trees(struct dd_diff **out, struct dd_ctx *ctx, const struct dd_tree
 			rc = push(d, opts, DD_CHANGE_ADDED, 0, NULL, a);
 			j++;
 		} else {
-			rc = pair(d, opts, b, a);
+			rc = pair(d, opts, image, target, b, a);
 			i++;
 			j++;
 		}
@@ -387,7 +407,8 @@ int dd_diff_upper(struct dd_diff **out, struct dd_ctx *ctx, const struct dd_tree
 				rc = delete_subtree(d, opts, image, upper, b, true);
 			continue;
 		}
-		if (u->type == DD_TYPE_FILE && dd_entry_xattr(u, "trusted.overlay.metacopy") && b &&
+		if (u->type == DD_TYPE_FILE && b &&
+		    (dd_entry_xattr(u, "trusted.overlay.metacopy") || dd_entry_xattr(u, "user.overlay.metacopy")) &&
 		    b->type == DD_TYPE_FILE) {
 			/* Metadata-only copy-up: the content is still the lower file's. */
 			struct dd_entry meta = *u;
@@ -404,7 +425,7 @@ int dd_diff_upper(struct dd_diff **out, struct dd_ctx *ctx, const struct dd_tree
 		if (!b)
 			rc = push(d, opts, DD_CHANGE_ADDED, 0, NULL, u);
 		else
-			rc = pair(d, opts, b, u);
+			rc = pair(d, opts, image, NULL, b, u);
 		if (rc == 0 && b && b->type == DD_TYPE_DIR &&
 		    (u->type != DD_TYPE_DIR || (u->flags & DD_ENTRY_OPAQUE)))
 			/* An opaque dir, or a non-dir over a dir, hides the lower children. */

@@ -143,7 +143,7 @@ int dd_ignore_load(struct dd_ignore *ign, const char *path)
 			rc = dd__error(ign->ctx, DD_ENOMEM, "out of memory");
 			break;
 		}
-		while (src.len && (src.data[src.len - 1] == '\n' || src.data[src.len - 1] == '\r'))
+		while (src.len && strchr("\n\r \t", src.data[src.len - 1]))
 			src.data[--src.len] = '\0';
 		rc = dd_ignore_add(ign, line, src.data);
 	}
@@ -199,7 +199,7 @@ int dd_ignore_add_defaults(struct dd_ignore *ign)
 static bool match_segs(char *const *segs, size_t ns, const char *const *comps, const size_t *lens,
 		       size_t nc)
 {
-	char name[256];
+	char name[4097]; /* no component of a path within max_path is longer */
 	size_t k;
 
 	while (ns) {

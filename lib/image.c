@@ -236,6 +236,29 @@ static bool is_saved_manifest(FILE *f)
 	return strncmp(head, "{\"driftdiff_manifest\"", 21) == 0;
 }
 
+/*
+ * A root filesystem may well hold an index.json or a manifest.json of its
+ * own: an image needs oci-layout beside index.json, or a manifest.json
+ * that is a JSON array, as docker save writes it.
+ */
+static bool looks_like_image(struct dd__src *src)
+{
+	struct dd__buf b = DD__BUF_INIT;
+	size_t i = 0;
+	bool yes = false;
+
+	if (dd__src_exists(src, "index.json") && dd__src_exists(src, "oci-layout"))
+		return true;
+	if (dd__src_exists(src, "manifest.json") &&
+	    dd__src_read_all(src, "manifest.json", 1 << 20, &b) == 0) {
+		while (i < b.len && strchr(" \t\r\n", b.data[i]) && b.data[i])
+			i++;
+		yes = i < b.len && b.data[i] == '[';
+	}
+	dd__buf_free(&b);
+	return yes;
+}
+
 bool dd_image_probe(struct dd_ctx *ctx, const char *path)
 {
 	struct dd__src *src = NULL;
@@ -251,7 +274,7 @@ bool dd_image_probe(struct dd_ctx *ctx, const char *path)
 		goto out;
 	if (S_ISDIR(st.st_mode)) {
 		if (dd__src_open_dir(&src, ctx, path) == 0)
-			yes = dd__src_exists(src, "index.json") || dd__src_exists(src, "manifest.json");
+			yes = looks_like_image(src);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode))
@@ -262,8 +285,7 @@ bool dd_image_probe(struct dd_ctx *ctx, const char *path)
 	yes = is_saved_manifest(f);
 	fclose(f);
 	if (!yes && dd__src_open_tar(&src, ctx, path) == 0)
-		yes = dd__src_exists(src, "manifest.json") ||
-		      (dd__src_exists(src, "index.json") && dd__src_exists(src, "oci-layout"));
+		yes = looks_like_image(src);
 out:
 	dd__src_free(src);
 	free(ctx->msg);

@@ -172,16 +172,16 @@ static int text_line(const struct dd_entry *e, struct dd__buf *b)
 			    (unsigned long long)e->uid, (unsigned long long)e->gid,
 			    (unsigned long long)e->size, e->layer, hex);
 	if (!rc)
-		rc = dd__quote(b, e->path, e->path_len);
+		rc = dd__quote_path(b, e->path, e->path_len);
 	if (!rc && e->target) {
 		rc = dd__buf_puts(b, " -> ");
 		if (!rc)
-			rc = dd__quote(b, e->target, e->target_len);
+			rc = dd__quote_path(b, e->target, e->target_len);
 	}
 	if (!rc && e->hardlink) {
 		rc = dd__buf_puts(b, " => ");
 		if (!rc)
-			rc = dd__quote(b, e->hardlink, e->hardlink_len);
+			rc = dd__quote_path(b, e->hardlink, e->hardlink_len);
 	}
 	if (!rc && (e->type == DD_TYPE_CHAR || e->type == DD_TYPE_BLOCK))
 		rc = dd__buf_printf(b, " [%u,%u]", e->rdev_major, e->rdev_minor);

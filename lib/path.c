@@ -151,6 +151,31 @@ int dd__quote(struct dd__buf *out, const char *s, size_t len)
 	return rc;
 }
 
+int dd__quote_path(struct dd__buf *out, const char *s, size_t len)
+{
+	size_t start = out->len;
+	bool wrap;
+
+	if (dd__quote(out, s, len))
+		return DD_ENOMEM;
+	/*
+	 * As git does, a name that needed escapes is shown in double quotes;
+	 * so is one whose spaces could pass for the report's own separators.
+	 */
+	wrap = out->len - start != len || memmem(s, len, "  ", 2) || memmem(s, len, " -> ", 4) ||
+	       memmem(s, len, " => ", 4) || (len && (s[len - 1] == ' ' || s[0] == ' '));
+	if (!wrap)
+		return 0;
+	if (dd__buf_grow(out, 2))
+		return DD_ENOMEM;
+	memmove(out->data + start + 1, out->data + start, out->len - start);
+	out->data[start] = '"';
+	out->len++;
+	out->data[out->len++] = '"';
+	out->data[out->len] = '\0';
+	return 0;
+}
+
 int dd__escape_invalid_utf8(struct dd__buf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -97,6 +97,8 @@ bool dd__utf8_valid(const char *s, size_t len);
  * ASCII and valid UTF-8 stay, \\ \" \n \t and \ooo octal for the rest.
  */
 int dd__quote(struct dd__buf *out, const char *s, size_t len);
+/* dd__quote(), in double quotes when escapes were needed or spaces could mislead. */
+int dd__quote_path(struct dd__buf *out, const char *s, size_t len);
 /* The JSON string form of bytes: UTF-8 as is, an invalid byte as "\\xHH". */
 int dd__escape_invalid_utf8(struct dd__buf *out, const char *s, size_t len);
 int dd__base64(struct dd__buf *out, const unsigned char *p, size_t len);

@@ -143,7 +143,7 @@ static int text_change(struct dd__report *r, struct dd__buf *b, const struct dd_
 	b->len = 0;
 	if (dd__buf_printf(b, "%s%s%s ", color ? kind_color(c->kind) : "", kind_letter(c->kind),
 			   color ? "\033[0m" : "") ||
-	    dd__quote(b, c->path, c->path_len))
+	    dd__quote_path(b, c->path, c->path_len))
 		return DD_ENOMEM;
 	if (c->kind == DD_CHANGE_TYPE_CHANGED &&
 	    dd__buf_printf(b, "  %s -> %s", dd_type_name(c->before->type), dd_type_name(c->after->type)))
@@ -156,11 +156,11 @@ static int text_change(struct dd__report *r, struct dd__buf *b, const struct dd_
 	}
 	if (c->after && c->after->type == DD_TYPE_SYMLINK && (c->kind != DD_CHANGE_MODIFIED ||
 							      (c->attrs & DD_ATTR_TARGET))) {
-		if (dd__buf_puts(b, "  -> ") || dd__quote(b, c->after->target, c->after->target_len))
+		if (dd__buf_puts(b, "  -> ") || dd__quote_path(b, c->after->target, c->after->target_len))
 			return DD_ENOMEM;
 	}
 	if (c->kind == DD_CHANGE_ADDED && c->after->hardlink &&
-	    (dd__buf_puts(b, "  => ") || dd__quote(b, c->after->hardlink, c->after->hardlink_len)))
+	    (dd__buf_puts(b, "  => ") || dd__quote_path(b, c->after->hardlink, c->after->hardlink_len)))
 		return DD_ENOMEM;
 	if ((c->flags & DD_CHANGE_NEW_EXEC) && dd__buf_puts(b, "  [executable]"))
 		return DD_ENOMEM;
@@ -183,7 +183,7 @@ static int text_finding(struct dd__report *r, struct dd__buf *b, const struct dd
 			   f->rule->title))
 		return DD_ENOMEM;
 	for (k = 0; k < f->npaths && k < 3; k++)
-		if (dd__buf_puts(b, k ? ", " : ": ") || dd__quote(b, f->paths[k].path, f->paths[k].len))
+		if (dd__buf_puts(b, k ? ", " : ": ") || dd__quote_path(b, f->paths[k].path, f->paths[k].len))
 			return DD_ENOMEM;
 	if (f->npaths > 3 && dd__buf_printf(b, " and %zu more", f->npaths - 3))
 		return DD_ENOMEM;
@@ -229,8 +229,19 @@ static int text_write(struct dd__report *r)
 		if (rc == 0 && fwrite(b.data, 1, b.len, r->f) != b.len)
 			rc = DD_EIO;
 	}
-	if (rc == 0 && r->opts->target_tree && dd_tree_warning_count(r->opts->target_tree)) {
+	if (rc == 0 && ((r->img && dd_image_warning_count(r->img)) ||
+			(r->opts->target_tree && dd_tree_warning_count(r->opts->target_tree))))
 		fprintf(r->f, "\nwarnings:\n");
+	for (i = 0; rc == 0 && r->img && i < dd_image_warning_count(r->img); i++) {
+		const char *w = dd_image_warning(r->img, i);
+
+		b.len = 0;
+		if (dd__quote(&b, w, strlen(w)))
+			rc = DD_ENOMEM;
+		else
+			fprintf(r->f, "  image: %s\n", b.data ? b.data : "");
+	}
+	if (rc == 0 && r->opts->target_tree && dd_tree_warning_count(r->opts->target_tree)) {
 		for (i = 0; i < dd_tree_warning_count(r->opts->target_tree); i++) {
 			const char *w = dd_tree_warning(r->opts->target_tree, i);
 

@@ -375,6 +375,7 @@ static int settle_hardlinks(struct dd_tree *t)
 
 		e->hardlink = NULL;
 		e->hardlink_len = 0;
+		e->links = 1;
 		if (e->type != DD_TYPE_DIR && e->ino) {
 			refs[n].ino = e->ino;
 			refs[n++].pos = i;
@@ -390,6 +391,8 @@ static int settle_hardlinks(struct dd_tree *t)
 			e->hardlink = lead->path;
 			e->hardlink_len = lead->path_len;
 		}
+		for (size_t k = i; k < j; k++)
+			((struct dd_entry *)t->sorted[refs[k].pos])->links = (uint32_t)(j - i);
 	}
 	free(refs);
 	return 0;

@@ -128,6 +128,8 @@ out:
 static void set_attrs(struct dd__node *n, const struct stat *st)
 {
 	n->e.mode = st->st_mode & 07777;
+	if (S_ISREG(st->st_mode))
+		n->e.size = (uint64_t)st->st_size; /* replaced by the bytes read, when read */
 	n->e.uid = st->st_uid;
 	n->e.gid = st->st_gid;
 	n->e.mtime = st->st_mtim.tv_sec;
@@ -276,8 +278,8 @@ static int read_link(struct walk *w, struct dd__node *n, int dirfd, const char *
 static int walk_dir(struct walk *w, int dirfd, struct dd__node *dir, unsigned depth);
 
 /* One directory entry NAME in DIRFD; w->path already ends with it. */
-static int visit(struct walk *w, int dirfd, const char *name, struct dd__node *parent,
-		 unsigned depth)
+static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype,
+		 struct dd__node *parent, unsigned depth)
 {
 	struct dd__node *n;
 	struct stat st;
@@ -287,11 +289,10 @@ static int visit(struct walk *w, int dirfd, const char *name, struct dd__node *p
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		if (errno == ENOENT)
 			return 0; /* deleted since readdir */
+		/* Record it as unreadable, with the type readdir gave, if any. */
 		dd__tree_warn(w->t, "%s: cannot stat: %s", w->path.data, strerror(errno));
-		st.st_mode = S_IFREG; /* record it, unreadable */
-		memset(&st, 0, sizeof(st));
-		st.st_mode = S_IFREG;
-		rc = dd__tree_put(w->t, &n, parent, w->path.data, w->path.len, DD_TYPE_FILE, -1);
+		rc = dd__tree_put(w->t, &n, parent, w->path.data, w->path.len,
+				  dtype ? dtype : DD_TYPE_FILE, -1);
 		if (rc == 0)
 			n->e.flags |= DD_ENTRY_UNREADABLE;
 		return rc;
@@ -353,7 +354,21 @@ static int visit(struct walk *w, int dirfd, const char *name, struct dd__node *p
 
 static int name_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
+}
+
+static enum dd_type dtype_of(unsigned char t)
+{
+	switch (t) {
+	case DT_REG: return DD_TYPE_FILE;
+	case DT_DIR: return DD_TYPE_DIR;
+	case DT_LNK: return DD_TYPE_SYMLINK;
+	case DT_CHR: return DD_TYPE_CHAR;
+	case DT_BLK: return DD_TYPE_BLOCK;
+	case DT_FIFO: return DD_TYPE_FIFO;
+	case DT_SOCK: return DD_TYPE_SOCKET;
+	default: return (enum dd_type)0;
+	}
 }
 
 /* Walk the open directory FD (consumed) whose node is DIR. */
@@ -378,7 +393,12 @@ static int walk_dir(struct walk *w, int fd, struct dd__node *dir, unsigned depth
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		s = strdup(de->d_name);
+		/* The name, behind one byte of readdir's type (used if lstat fails). */
+		s = malloc(strlen(de->d_name) + 2);
+		if (s) {
+			s[0] = (char)dtype_of(de->d_type);
+			strcpy(s + 1, de->d_name);
+		}
 		if (!s || dd__ptrvec_push(&names, s)) {
 			free(s);
 			rc = DD_ENOMEM;
@@ -392,7 +412,8 @@ static int walk_dir(struct walk *w, int fd, struct dd__node *dir, unsigned depth
 	if (names.len)
 		qsort(names.items, names.len, sizeof(char *), name_cmp);
 	for (i = 0; i < names.len && rc == 0; i++) {
-		const char *name = names.items[i];
+		const char *name = (const char *)names.items[i] + 1;
+		enum dd_type dtype = (enum dd_type)((const char *)names.items[i])[0];
 
 		w->path.len = base == 1 ? 0 : base;
 		if (dd__buf_puts(&w->path, "/") || dd__buf_puts(&w->path, name)) {
@@ -404,7 +425,7 @@ static int walk_dir(struct walk *w, int fd, struct dd__node *dir, unsigned depth
 				      (unsigned long long)w->ctx->limits.max_path);
 			continue;
 		}
-		rc = visit(w, dirfd(d), name, dir, depth);
+		rc = visit(w, dirfd(d), name, dtype, dir, depth);
 	}
 	w->path.len = base;
 	if (w->path.data)

@@ -39,7 +39,7 @@ struct dd_report_options {
 };
 #define DD_REPORT_OPTIONS_VERSION 1
 #define DD_REPORT_OPTIONS_INIT { DD_REPORT_OPTIONS_VERSION, NULL, NULL, NULL, false, \
-				 DD_SEVERITY_INFO, true, NULL, false, NULL, NULL }
+				 DD_SEVERITY_NONE, true, NULL, false, NULL, NULL }
 
 /*
  * Would the report fail a CI gate? True when a change or finding that is

@@ -93,6 +93,7 @@ struct dd_entry {
 	const unsigned char *content;
 	size_t content_len;
 	uint64_t ino;           /* entries sharing an inode are hard links; 0 unknown */
+	uint32_t links;         /* paths in this tree sharing the inode (1 when none) */
 };
 
 struct dd_tree;

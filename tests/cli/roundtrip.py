@@ -59,9 +59,10 @@ def main():
         c.check(b'"path_bytes":"L2QvY2Fm6S3/"' in out, "path_bytes of /d/caf\\xe9-\\xff")
         c.check(b'"target_bytes":"Y2Fm6S3/"' in out, "target_bytes of the symlink")
         rc, out, _ = run("manifest", nonutf8)
-        c.check(b"/d/caf\\351-\\377" in out and b"/d/ctrl\\033[31m" in out
-                and b"/d/bidi\\342\\200\\256txt.exe" in out and b"/d/back\\\\slash" in out,
-                "text listing quotes control, bidi and invalid bytes")
+        c.check(b'"/d/caf\\351-\\377"' in out and b'"/d/ctrl\\033[31m"' in out
+                and b'"/d/bidi\\342\\200\\256txt.exe"' in out and b'"/d/back\\\\slash"' in out
+                and b' /d/h\xc3\xa9llo\n' in out,
+                "text listing quotes control, bidi and invalid bytes, in double quotes like git")
     c.done()
 
 

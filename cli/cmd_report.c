@@ -149,6 +149,40 @@ static int parse(struct report_args *a, int argc, char **argv)
 	return 0;
 }
 
+/* --evidence DIR: the executables, and the whole JSON report beside them. */
+static int collect_evidence(struct dd_ctx *ctx, const struct report_args *a, const char *type,
+			    const char *target, struct dd_image *img, const struct dd_diff *diff,
+			    const struct dd_findings *findings, const struct dd_report_options *ro)
+{
+	enum dd_target_kind kind = !strcmp(type, "rootfs") ? DD_TARGET_ROOTFS :
+				   !strcmp(type, "upper") ? DD_TARGET_UPPER :
+				   !strcmp(type, "tar") ? DD_TARGET_TAR : DD_TARGET_IMAGE;
+	struct dd_report_options jo = *ro;
+	struct cli_output out;
+	char *path = NULL;
+	size_t n = 0;
+	int ok;
+
+	if (dd_evidence_collect(ctx, diff, kind, target, a->evidence, &n))
+		return cli_fail(ctx);
+	if (asprintf(&path, "%s/report.json", a->evidence) < 0)
+		return EXIT_ERROR;
+	jo.color = false;
+	if (cli_output_open(&out, path)) {
+		free(path);
+		return EXIT_ERROR;
+	}
+	ok = dd_report_write(ctx, DD_REPORT_JSON, img, diff, findings, &jo, out.f) == 0;
+	if (!ok)
+		cli_fail(ctx);
+	free(path);
+	if (cli_output_close(&out, ok) || !ok)
+		return EXIT_ERROR;
+	fprintf(stderr, "driftdiff: evidence: %zu file%s and report.json in %s%s\n", n, n == 1 ? "" : "s",
+		a->evidence, kind == DD_TARGET_IMAGE ? " (an image target has no files to copy)" : "");
+	return EXIT_OK;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_args a = { 0 };
@@ -268,6 +302,8 @@ int cmd_report(int argc, char **argv)
 	if (!ok)
 		cli_fail(ctx);
 	if (cli_output_close(&out, ok) || !ok)
+		goto out;
+	if (a.evidence && collect_evidence(ctx, &a, type, target, img, diff, findings, &ro))
 		goto out;
 	rc = dd_report_has_drift(diff, findings, (enum dd_severity)threshold) ? EXIT_DRIFT : EXIT_OK;
 	goto out;

@@ -49,18 +49,29 @@ int dd__change_attrs_text(struct dd__buf *b, const struct dd_change *c)
 bool dd_report_has_drift(const struct dd_diff *diff, const struct dd_findings *f,
 			 enum dd_severity threshold)
 {
-	size_t i;
+	size_t i, n = dd_diff_count(diff);
+	bool *covered = calloc(n ? n : 1, sizeof(*covered)), drift = false;
 
-	for (i = 0; i < dd_diff_count(diff); i++) {
+	/*
+	 * A finding speaks for the changes it covers: when a policy
+	 * suppresses it, its change does not fail the gate on its own.
+	 */
+	for (i = 0; i < dd_findings_count(f); i++) {
+		const struct dd_finding *x = dd_findings_get(f, i);
+
+		if (x->change && covered)
+			covered[x->change - dd_diff_change(diff, 0)] = true;
+		if (!x->suppressed_by && x->severity >= threshold)
+			drift = true;
+	}
+	for (i = 0; i < n && !drift; i++) {
 		const struct dd_change *c = dd_diff_change(diff, i);
 
-		if (!(c->flags & DD_CHANGE_IGNORED) && c->severity >= threshold)
-			return true;
+		if (!(c->flags & DD_CHANGE_IGNORED) && !(covered && covered[i]) && c->severity >= threshold)
+			drift = true;
 	}
-	for (i = 0; i < dd_findings_count(f); i++)
-		if (!dd_findings_get(f, i)->suppressed_by && dd_findings_get(f, i)->severity >= threshold)
-			return true;
-	return false;
+	free(covered);
+	return drift;
 }
 
 static int summarize(struct dd__report *r)

@@ -82,7 +82,7 @@ struct dd_classify_options {
 #define DD_CLASSIFY_OPTIONS_INIT { DD_CLASSIFY_OPTIONS_VERSION, NULL, NULL, false, NULL, 0, NULL, NULL }
 
 struct dd_findings;
-/* Classify the changes of DIFF. Findings borrow from DIFF and the trees. */
+/* Classify the changes of DIFF. Findings borrow from DIFF, the trees and the policy. */
 DD_API int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_diff *diff,
 		       const struct dd_classify_options *opts);
 DD_API void dd_findings_free(struct dd_findings *f);

@@ -48,6 +48,24 @@ struct dd_report_options {
 DD_API bool dd_report_has_drift(const struct dd_diff *diff, const struct dd_findings *f,
 				enum dd_severity threshold);
 
+/* What kind of target a report's changes were read from (for evidence). */
+enum dd_target_kind {
+	DD_TARGET_ROOTFS = 1,  /* a directory walked with dd_target_read_dir() */
+	DD_TARGET_UPPER,       /* an overlay upper dir */
+	DD_TARGET_TAR,         /* a flat rootfs tar */
+	DD_TARGET_IMAGE,       /* another image or a saved manifest: no file content to copy */
+};
+
+/*
+ * Copy every added or modified executable of DIFF (not ignored) out of
+ * TARGET into DIR: each file is named by its SHA-256, mode 0400, never
+ * executed, opened without following symlinks; DIR/index.json lists them.
+ * DIR is created (0700) if missing. *COPIED receives the number of files.
+ */
+DD_API int dd_evidence_collect(struct dd_ctx *ctx, const struct dd_diff *diff,
+			       enum dd_target_kind kind, const char *target, const char *dir,
+			       size_t *copied);
+
 /* Write the report. IMG describes the image side. */
 DD_API int dd_report_write(struct dd_ctx *ctx, enum dd_report_format format,
 			   struct dd_image *img, const struct dd_diff *diff,

@@ -22,6 +22,7 @@ const struct cli_cmd *cli_find(const char *name);
 
 int cmd_report(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 

@@ -18,6 +18,8 @@ const struct cli_cmd cli_commands[] = {
 	  "driftdiff report [options] IMAGE TARGET | driftdiff report [options] --upper DIR IMAGE" },
 	{ "verify", cmd_verify, "check an image's digest against the approved ones",
 	  "driftdiff verify [--ref NAME] [--platform OS/ARCH[/VARIANT]] (--expect DIGEST | --approved FILE) IMAGE" },
+	{ "rules", cmd_rules, "list the rules findings are raised under",
+	  "driftdiff rules [--format text|json]" },
 	{ "manifest", cmd_manifest, "print the hashed manifest of an image's final filesystem",
 	  "driftdiff manifest [--ref NAME] [--platform OS/ARCH[/VARIANT]] [--format text|jsonl|manifest] [-o FILE] IMAGE" },
 	{ "inspect", cmd_inspect, "show an image's manifest, config, layers and verification",

@@ -606,7 +606,7 @@ static int package_managers(struct dd_findings *fs, const struct dd_diff *diff)
 			if (!has_prefix(c, pm_paths[k].prefix))
 				continue;
 			/* One finding per manager name, whichever of its paths came first. */
-			for (j = 0; j < k; j++)
+			for (j = 0; j < DD_ARRAY_SIZE(pm_paths) && !found[k]; j++)
 				if (!strcmp(pm_paths[j].manager, pm_paths[k].manager) && found[j]) {
 					found[k] = found[j];
 					break;

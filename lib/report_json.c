@@ -348,7 +348,7 @@ static struct json_object *sarif_rule(const struct dd_rule *rule)
 
 /* A stable fingerprint so code scanning tracks one alert across runs. */
 static int fingerprint(struct dd__buf *out, const struct dd_rule *rule, const char *path, size_t len,
-		       const char *what)
+		       const char *what, const char *detail)
 {
 	struct dd__hasher *h = NULL;
 	struct dd__digest d;
@@ -363,6 +363,8 @@ static int fingerprint(struct dd__buf *out, const struct dd_rule *rule, const ch
 		rc = dd__hasher_update(h, "", 1);
 	if (rc == 0)
 		rc = dd__hasher_update(h, what, strlen(what));
+	if (rc == 0 && *detail)
+		rc = dd__hasher_update(h, "", 1) || dd__hasher_update(h, detail, strlen(detail));
 	if (rc == 0)
 		rc = dd__hasher_final(h, &d);
 	dd__hasher_free(h);
@@ -461,8 +463,10 @@ static int sarif_result(const struct dd__report *r, const struct dd_rule *rule, 
 	t = json_object_new_array();
 	json_object_array_add(t, loc);
 	json_object_object_add(o, "locations", t);
+	/* Two findings of one rule on one path (two new accounts) differ in their detail. */
 	if (fingerprint(&b, rule, path, len, c ? dd_change_kind_name(c->kind) :
-			fnd && fnd->package ? fnd->package->name : ""))
+			fnd && fnd->package ? fnd->package->name : "",
+			fnd && fnd->detail ? fnd->detail : ""))
 		goto out;
 	t = json_object_new_object();
 	json_object_object_add(t, "primaryLocationLineHash", json_object_new_string(b.data));

@@ -11,20 +11,27 @@ run on it in json and sarif formats, with the default ignores, with
 Each output is checked:
 
   1. it is strict UTF-8 JSON;
-  2. JSON: against driftdiff-report.schema.json (draft-07), plus semantic
-     checks the schema cannot express (summary counts, before/after vs
-     "changed", sort order, path_bytes);
+  2. JSON: against driftdiff-report.schema.json (draft-07), with the rule
+     ids and families narrowed to the rule table of lib/rules.c (parsed from
+     DD_SOURCE_ROOT, so the check follows the table), plus semantic checks
+     the schema cannot express (summary counts, before/after vs "changed",
+     sort order, path_bytes, paths_bytes, suppressed findings);
   3. SARIF: against the OASIS SARIF 2.1.0 schema (sarif-schema-2.1.0.json,
      draft-07) with python3-jsonschema;
   4. SARIF: GitHub code scanning's own requirements, written out below;
-  5. SARIF vs JSON of the same run: the same changes, findings, ignores;
+  5. SARIF vs JSON of the same run: one result per finding (multi-path,
+     path-less, suppressed), then one per change no finding was raised
+     from, the same ignores, the rule table, the automationDetails category;
   6. optionally, @microsoft/sarif-multitool-linux `validate` (skipped when
      not installed; DD_SARIF_MULTITOOL names its executable).
 
 Needs root and umoci (exit 77 otherwise) and python3-jsonschema (a failure
-without it). Prints "N passed, N failed"; exits 1 on any failure.
+without it), and lib/rules.c under DD_SOURCE_ROOT. Prints "N passed, N
+failed"; exits 1 on any failure.
 """
 import base64
+import hashlib
+import io
 import json
 import math
 import os
@@ -45,8 +52,9 @@ from drift_e2e import apply_changes  # noqa: E402
 
 SARIF_SCHEMA = os.path.join(HERE, "sarif-schema-2.1.0.json")
 REPORT_SCHEMA = os.path.join(HERE, "driftdiff-report.schema.json")
+RULES_C = os.path.join(SOURCE_ROOT, "lib", "rules.c")
 
-SEVERITIES = ["none", "info", "low", "medium", "high", "critical"]
+SEVERITIES = ["none", "info", "low", "medium", "high", "critical", "never"]  # severity_names, lib/diff.c
 ATTRS = ["type", "content", "size", "mode", "setid", "uid", "gid", "target", "mtime", "xattrs",
          "capabilities", "rdev", "hardlink"]  # attr_table order, lib/diff.c
 KINDS = ["added", "modified", "deleted", "type_changed", "unreadable"]
@@ -59,6 +67,72 @@ GITHUB_MAX_LOCATIONS = 1000
 URI_CHARS = re.compile(r"^(?:[A-Za-z0-9\-._~/]|%[0-9A-Fa-f]{2})+$")
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 FINGERPRINT = re.compile(r"^[0-9a-f]{16}:[0-9]+$")
+# Families whose findings may be raised from no change (lib/pkgdb.c, lib/config.c,
+# driftdiff verify); every other finding comes from the change at its first path.
+CHANGELESS_FAMILIES = {"package", "config", "digest"}
+
+
+# ---- the rule table, lib/rules.c ----
+
+RULE_CALL = re.compile(r'^[ \t]*R\(\s*"(DD-[A-Z]+-[0-9]{3})"\s*,\s*"([a-z][a-z-]*)"\s*,\s*([A-Z]+)\s*,', re.M)
+C_TOKEN = re.compile(r'\s+|/\*.*?\*/|//[^\n]*|"((?:[^"\\\n]|\\.)*)"|([A-Za-z_][A-Za-z0-9_]*)|([,()])', re.S)
+C_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "'": "'", "?": "?"}
+RULE_FIELDS = ("id", "family", "severity", "title", "description", "help", "attack")
+RULES = []  # load_rules(), in main()
+
+
+def c_args(text, pos):
+    """The arguments of the macro call whose '(' is at POS: string literals
+    (adjacent ones joined, simple escapes undone), identifiers, NULL as None."""
+    args, cur, depth = [], None, 0
+    while pos < len(text):
+        m = C_TOKEN.match(text, pos)
+        if not m:
+            raise ValueError(f"cannot read C at {text[pos:pos + 40]!r}")
+        pos = m.end()
+        if m.group(1) is not None:
+            cur = (cur or "") + re.sub(r"\\(.)", lambda e: C_ESCAPES.get(e.group(1), e.group(0)), m.group(1))
+        elif m.group(2):
+            cur = None if m.group(2) == "NULL" else m.group(2)
+        elif m.group(3) == "(":
+            depth += 1
+        elif m.group(3) == ")":
+            depth -= 1
+            if depth == 0:
+                args.append(cur)
+                return args
+        elif m.group(3) == ",":
+            args.append(cur)
+            cur = None
+    raise ValueError("unterminated R(")
+
+
+def load_rules(path=RULES_C):
+    """lib/rules.c's table, in order (SARIF's ruleIndex): a list of dicts with
+    RULE_FIELDS, severity lower-cased. Each entry is an R("DD-...", "family",
+    SEVERITY, title, description, help, attack) line."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    rules = []
+    for m in RULE_CALL.finditer(text):
+        args = c_args(text, text.index("(", m.start()))
+        if len(args) != len(RULE_FIELDS) or tuple(args[:3]) != m.groups():
+            raise ValueError(f"{path}: cannot read the R() of {m.group(1)}: {args!r}")
+        rule = dict(zip(RULE_FIELDS, args))
+        rule["severity"] = rule["severity"].lower()
+        rules.append(rule)
+    return rules
+
+
+def check_rules(rules, c):
+    ids = [r["id"] for r in rules]
+    bad = [r["id"] for r in rules if r["severity"] not in SEVERITIES[1:-1] or not r["title"] or
+           not r["description"] or not r["help"] or
+           (r["attack"] is not None and not re.match(r"^T[0-9]{4}(?:\.[0-9]{3})?$", r["attack"]))]
+    return c.check(rules and len(set(ids)) == len(ids) and not bad and
+                   set(DRIFT_RULE.values()) <= set(ids),
+                   f"{RULES_C}: {len(rules)} rules read, ids unique, drift rules present, fields sane "
+                   f"(bad: {bad})")
 
 
 def import_jsonschema():
@@ -86,6 +160,9 @@ def sev_index(name):
     return SEVERITIES.index(name)
 
 
+SARIF_SCORE = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}  # sarif_score()
+
+
 def sarif_level(sev):
     """sarif_level() in lib/report_json.c."""
     i = sev_index(sev)
@@ -98,22 +175,50 @@ def path_bytes(obj, key="path"):
     return base64.b64decode(b) if b is not None else obj[key].encode("utf-8")
 
 
+def finding_paths(f):
+    """A finding's paths as bytes: paths_bytes (base64, or null) aligned with paths."""
+    pb = f.get("paths_bytes") or []
+    return [base64.b64decode(pb[i]) if i < len(pb) and pb[i] is not None else p.encode("utf-8")
+            for i, p in enumerate(f["paths"])]
+
+
+def escape_utf8(raw):
+    """dd__escape_invalid_utf8() in lib/path.c: bytes that are not UTF-8 (and NUL) as \\xhh."""
+    return raw.decode("utf-8", errors="backslashreplace").replace("\0", "\\x00")
+
+
 def path_key(p):
     """dd_path_compare() in lib/path.c: '/' ranks below every other byte."""
     return [0 if ch == 0x2F else ch + 1 for ch in p] + [-1]
 
 
+def narrow_to_rules(schema, rules):
+    """The report schema with rule ids and families narrowed to the table,
+    and each rule's family, title, attack and remediation fixed."""
+    d = schema["definitions"]
+    d["rule_id"] = {"enum": [r["id"] for r in rules]}
+    d["family"] = {"enum": sorted({r["family"] for r in rules})}
+    d["finding"]["allOf"] = [
+        {"if": {"required": ["rule"], "properties": {"rule": {"const": r["id"]}}},
+         "then": {"properties": {"family": {"const": r["family"]}, "title": {"const": r["title"]},
+                                 "attack": {"const": r["attack"]}, "remediation": {"const": r["help"]}}}}
+        for r in rules]
+    return schema
+
+
 class Validators:
-    def __init__(self, jsonschema, c):
+    def __init__(self, jsonschema, c, rules):
         self.js = jsonschema
         self.c = c
         self.fmt = jsonschema.FormatChecker()
         self.sarif = self._load(SARIF_SCHEMA)
-        self.report = self._load(REPORT_SCHEMA)
+        self.report = self._load(REPORT_SCHEMA, lambda s: narrow_to_rules(s, rules))
 
-    def _load(self, path):
+    def _load(self, path, adapt=None):
         with open(path, encoding="utf-8") as f:
             schema = json.load(f)
+        if adapt:
+            schema = adapt(schema)
         cls = self.js.validators.validator_for(schema)
         ok = True
         try:
@@ -210,31 +315,68 @@ def json_semantics(doc, what, c):
                 got -= {"size", "content"}
             chk(got == want, f"{p}: changed {sorted(got)} but before/after differ in {sorted(want)}")
     reported = [ch for ch in changes if "ignored" not in ch]
-    covered = {p for f in findings for p in f["paths"]}
+    reported_by_path = {path_bytes(ch): ch for ch in reported}
     chk(s["changes"] == len(reported), f"summary.changes {s['changes']} != {len(reported)}")
     for k in KINDS:
         n = sum(1 for ch in reported if ch["kind"] == k)
         chk(s[k] == n, f"summary.{k} {s[k]} != {n}")
     chk(s["ignored"] == len(changes) - len(reported), "summary.ignored")
-    chk(s["findings"] == len(findings), "summary.findings")
-    by = {k: 0 for k in s["by_severity"]}
+    active = [f for f in findings if "suppressed" not in f]
+    chk(s["findings"] == len(active), f"summary.findings {s['findings']} != {len(active)} unsuppressed findings")
+    # Which changes findings were raised from (those are counted in
+    # by_severity through the finding, not on their own): the change at the
+    # first path. A finding of a family that may have no change leaves it
+    # open; every combination of those is tried below.
+    covered, maybe = set(), set()
     for f in findings:
-        by[f["severity"]] += 1
-    for ch in reported:
-        if ch["path"] not in covered:
-            by[ch["severity"]] += 1
-    chk(by == s["by_severity"], f"summary.by_severity {s['by_severity']} != {by}")
-    sevs = [f["severity"] for f in findings] + [ch["severity"] for ch in reported]
+        fp = finding_paths(f)
+        chk(len(set(fp)) == len(fp), f"finding {f['rule']}: a path appears twice in paths[]")
+        if "paths_bytes" in f:
+            chk(len(f["paths_bytes"]) == len(f["paths"]),
+                f"finding {f['rule']}: paths_bytes has {len(f['paths_bytes'])} items, paths {len(f['paths'])}")
+        for i, p in enumerate(f["paths"]):
+            raw = fp[i]
+            try:
+                text = raw.decode("utf-8")
+                chk(text == p and (f.get("paths_bytes") or [None] * (i + 1))[i] is None,
+                    f"finding {f['rule']}: {p!r}: paths_bytes given for a UTF-8 path, or path mangled")
+            except UnicodeDecodeError:
+                chk(p == escape_utf8(raw), f"finding {f['rule']}: {p!r} is not the escaped form of {raw!r}")
+        main = fp[0] if fp else None
+        if f["family"] in CHANGELESS_FAMILIES:
+            if main in reported_by_path:
+                maybe.add(main)
+        else:
+            chk(main in reported_by_path, f"finding {f['rule']} on {f['paths'][:1]!r}: no reported change at its first path")
+            if main in reported_by_path:
+                covered.add(main)
+        if f["family"] == "package" and f["rule"] != "DD-PKG-006":
+            chk("package" in f, f"finding {f['rule']}: a package finding without its package")
+    maybe -= covered
+    base = {k: 0 for k in s["by_severity"]}
+    for f in active:
+        base[f["severity"]] += 1
+    for p, ch in reported_by_path.items():
+        if p not in covered and p not in maybe:
+            base[ch["severity"]] += 1
+    sevs_maybe = [reported_by_path[p]["severity"] for p in maybe]
+    options = []
+    for mask in range(1 << min(len(sevs_maybe), 12)):
+        by = dict(base)
+        for i, sv in enumerate(sevs_maybe):
+            if not mask & (1 << i):
+                by[sv] += 1
+        options.append(by)
+    chk(s["by_severity"] in options, f"summary.by_severity {s['by_severity']} != {options[0] if len(options) == 1 else options}")
+    sevs = [f["severity"] for f in active] + [ch["severity"] for ch in reported]
     high = max(sevs, key=sev_index) if sevs else None
     chk(s["highest_severity"] == high, f"summary.highest_severity {s['highest_severity']} != {high}")
     chk(s["fail_on"] == doc["options"]["fail_on"], "summary.fail_on != options.fail_on")
     thr = 0 if s["fail_on"] == "any" else sev_index(s["fail_on"])
     drift = any(sev_index(x) >= thr for x in sevs)
     chk(s["drift"] == drift, f"summary.drift {s['drift']} != {drift}")
-    reported_paths = {ch["path"] for ch in reported}
-    for f in findings:
-        for p in f["paths"]:
-            chk(p in reported_paths, f"finding {f['rule']} on {p!r}: no reported change")
+    order = [(-sev_index(f["severity"]), f["rule"], path_key(finding_paths(f)[0]) if f["paths"] else []) for f in findings]
+    chk(order == sorted(order), "findings[] are not sorted by severity, rule, first path")
     chk(doc["options"]["default_ignores"] or not any(
         ch.get("ignored", "").startswith("default:") for ch in changes),
         "a built-in ignore applied with default_ignores false")
@@ -342,7 +484,9 @@ def github_checks(doc, what, c):
                 e(f"{rp}: uri {uri!r} is not relative")
             elif not URI_CHARS.match(uri):
                 e(f"{rp}: uri {uri!r} is not percent-encoded (RFC 3986 unreserved, '/', %XX only)")
-            elif any(seg in ("", ".", "..") for seg in uri.split("/")):
+            elif uri != "." and any(seg in ("", ".", "..") for seg in uri.split("/")):
+                # "." alone is the root itself: a finding about no path
+                # (configuration) or a change of "/".
                 e(f"{rp}: uri {uri!r} has an empty, '.' or '..' segment")
             base = al.get("uriBaseId")
             if base is not None and base not in bases:
@@ -373,7 +517,65 @@ def github_checks(doc, what, c):
 
 # ---- the same run in both formats ----
 
-def cross_check(js, sarif, what, c):
+def dd_quote(raw):
+    """dd__quote() in lib/path.c, as sarif_message() writes paths."""
+    out, i = [], 0
+    while i < len(raw):
+        c = raw[i]
+        simple = {0x5C: "\\\\", 0x22: '\\"', 0x0A: "\\n", 0x09: "\\t"}.get(c)
+        if simple:
+            out.append(simple)
+            i += 1
+            continue
+        n = 0
+        for k in range(1, 5):
+            try:
+                raw[i:i + k].decode("utf-8")
+                n = k
+                break
+            except UnicodeDecodeError:
+                pass
+        ch = raw[i:i + n].decode("utf-8") if n else ""
+        if (n == 0 or c < 0x20 or c == 0x7F or 0x80 <= ord(ch or "a") < 0xA0 or
+                ch in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" and ch):
+            out.extend(f"\\{b:03o}" for b in raw[i:i + (n or 1)])
+            i += n or 1
+            continue
+        out.append(ch)
+        i += n
+    return "".join(out)
+
+
+def fingerprint(rule, path, what, detail=None):
+    """fingerprint() in lib/report_json.c: rule, path, kind or package, and the detail."""
+    data = rule.encode() + b"\0" + path + b"\0" + what.encode("utf-8")
+    if detail:
+        data += b"\0" + detail.encode("utf-8")
+    return f"{hashlib.sha256(data).hexdigest()[:16]}:1"
+
+
+def sarif_rules_check(sarif, what, c):
+    """driver.rules is lib/rules.c's table, in its order, as sarif_rule() writes it."""
+    errs = []
+    rules = sarif["runs"][0]["tool"]["driver"].get("rules", [])
+    if [r.get("id") for r in rules] != [r["id"] for r in RULES]:
+        errs.append(f"rule ids {[r.get('id') for r in rules][:8]}... != lib/rules.c's table")
+    for got, want in zip(rules, RULES):
+        tags = got.get("properties", {}).get("tags", [])
+        exp_tags = ["security", want["family"]] + ([f"external/mitre-attack/{want['attack']}"] if want["attack"] else [])
+        if (got.get("shortDescription", {}).get("text") != want["title"] or
+                got.get("fullDescription", {}).get("text") != want["description"] or
+                got.get("help", {}).get("text") != want["help"] or
+                got.get("defaultConfiguration", {}).get("level") != sarif_level(want["severity"]) or
+                got.get("properties", {}).get("security-severity") != SARIF_SCORE[want["severity"]] or
+                tags != exp_tags):
+            errs.append(f"rule {want['id']} differs from lib/rules.c: {json.dumps(got)[:300]}")
+    for e in errs[:10]:
+        print(f"  {what}: {e}")
+    return c.check(not errs, f"{what}: SARIF rules are lib/rules.c's table ({len(errs)} problem(s))")
+
+
+def cross_check(js, sarif, what, c, category=None):
     ok = True
 
     def chk(cond, msg):
@@ -385,53 +587,99 @@ def cross_check(js, sarif, what, c):
     run_ = sarif["runs"][0]
     rules = run_["tool"]["driver"]["rules"]
     results = run_["results"]
-    by_path = {path_bytes(ch): ch for ch in js["changes"]}
+    findings, changes = js["findings"], js["changes"]
+    by_path = {path_bytes(ch): ch for ch in changes}
+    ids = [r["id"] for r in rules]
 
     def result_path(res):
         uri = res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-        return b"/" + urllib.parse.unquote_to_bytes(uri)
+        return b"/" if uri == "." else b"/" + urllib.parse.unquote_to_bytes(uri)
 
-    got = []
-    for res in results:
-        p = result_path(res)
-        ch = by_path.get(p)
-        chk(ch is not None, f"result {res['ruleId']} on {p!r}: no such change in the JSON")
-        if ch is None:
-            continue
-        sup = res.get("suppressions")
-        if "ignored" in ch:
-            chk(sup == [{"kind": "external", "justification": ch["ignored"]}],
-                f"{p!r}: ignored ({ch['ignored']!r}) but suppressions {sup!r}")
-        else:
-            chk(sup is None, f"{p!r}: not ignored but suppressed")
-        got.append((res["ruleId"], p, res["level"]))
-        chk(res["properties"]["kind"] == ch["kind"] and res["properties"]["changed"] == ch["changed"],
-            f"{p!r}: properties kind/changed differ from the JSON")
-    want = []
+    def common(res, label, rule, sev, path, fp_what, sup, props_change, detail=None):
+        chk(res["ruleId"] == rule, f"{label}: ruleId {res['ruleId']} != {rule}")
+        chk(res["ruleIndex"] == (ids.index(rule) if rule in ids else -1), f"{label}: ruleIndex {res['ruleIndex']}")
+        chk(res["level"] == sarif_level(sev), f"{label}: level {res['level']} for severity {sev}")
+        chk(result_path(res) == path, f"{label}: location {result_path(res)!r} != {path!r}")
+        fp = res["partialFingerprints"]["primaryLocationLineHash"]
+        chk(fp == fingerprint(rule, path, fp_what, detail),
+            f"{label}: fingerprint {fp} is not over rule, path, {fp_what!r} and the detail")
+        got_sup = res.get("suppressions")
+        chk(got_sup == ([{"kind": "external", "justification": sup}] if sup is not None else None),
+            f"{label}: suppressions {got_sup!r}, want justification {sup!r}")
+        props = res["properties"]
+        want_props = {"severity": sev}
+        if props_change is not None:
+            want_props.update(kind=props_change["kind"], changed=props_change["changed"])
+        chk(props == want_props, f"{label}: properties {props} != {want_props}")
+
+    # One result per finding, in the JSON's order.
     covered = set()
-    for f in js["findings"]:
-        for i, p in enumerate(f["paths"]):
-            raw = base64.b64decode(f["paths_bytes"][i]) if "paths_bytes" in f else p.encode()
-            covered.add(raw)
-            want.append((f["rule"], raw, sarif_level(f["severity"])))
-    for ch in js["changes"]:
+    nf = min(len(findings), len(results))
+    chk(len(results) >= len(findings), f"{len(results)} results for {len(findings)} findings")
+    for i, f in enumerate(findings[:nf]):
+        res = results[i]
+        fp = finding_paths(f)
+        label = f"result {i} (finding {f['rule']} on {f['paths'][:2]!r})"
+        # The finding's change, if it has one: SARIF says so (properties.kind).
+        ch = None
+        if "kind" in res.get("properties", {}):
+            ch = by_path.get(fp[0]) if fp else None
+            chk(ch is not None and "ignored" not in ch, f"{label}: raised from a change the JSON does not report")
+            if ch is not None:
+                covered.add(fp[0])
+        else:
+            chk(f["family"] in CHANGELESS_FAMILIES, f"{label}: a {f['family']} finding without a change")
+        chk(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] != "." or not fp or fp[0] == b"/",
+            f"{label}: uri '.' for a finding with paths")
+        fp_what = ch["kind"] if ch else f["package"]["name"] if f.get("package") else ""
+        common(res, label, f["rule"], f["severity"], fp[0] if fp else b"/", fp_what, f.get("suppressed"), ch,
+               f.get("detail"))
+        text = res["message"]["text"]
+        want = f["title"]
+        if fp:
+            want += ": " + ", ".join(dd_quote(p) for p in fp[:3])
+            if len(fp) > 3:
+                want += f" and {len(fp) - 3} more"
+        chk(text.startswith(want), f"{label}: message {text[:200]!r} does not start with {want[:200]!r}")
+        pk = f.get("package")
+        if pk:
+            pw = f"; {pk['ecosystem']} package {pk['name']} {pk['old_version'] or ''}" \
+                 f"{' -> ' if pk['old_version'] and pk['version'] else ''}{pk['version'] or ''}"
+            chk(pw in text, f"{label}: message {text[:200]!r} lacks {pw!r}")
+        if f["detail"] is not None:
+            chk(text.endswith(": " + f["detail"]), f"{label}: message {text[:200]!r} does not end with the detail")
+    # Then one per change no finding was raised from, in the JSON's order.
+    rest = [ch for ch in changes if path_bytes(ch) not in covered]
+    omitted = run_.get("properties", {}).get("results_omitted", 0)
+    chk(len(results) + omitted == len(findings) + len(rest),
+        f"{len(results)} results (+{omitted} omitted) != {len(findings)} findings + {len(rest)} changes no finding covers")
+    for i, (res, ch) in enumerate(zip(results[len(findings):], rest)):
         p = path_bytes(ch)
-        if p not in covered:
-            want.append((DRIFT_RULE[ch["kind"]], p, sarif_level(ch["severity"])))
-    chk(sorted(got) == sorted(want),
-        f"SARIF results differ from the JSON findings + uncovered changes: "
-        f"only SARIF {sorted(set(got) - set(want))[:5]}, only JSON {sorted(set(want) - set(got))[:5]}")
+        label = f"result {len(findings) + i} (change {ch['kind']} {ch['path']!r})"
+        rule = DRIFT_RULE[ch["kind"]]
+        common(res, label, rule, ch["severity"], p, ch["kind"], ch.get("ignored"), ch)
+        title = next((r["title"] for r in RULES if r["id"] == rule), "")
+        want = f"{title}: {dd_quote(p)}"
+        chk(res["message"]["text"].startswith(want), f"{label}: message {res['message']['text'][:200]!r} does not start with {want!r}")
     unsuppressed = sum(1 for res in results if "suppressions" not in res)
     chk(unsuppressed == sum(js["summary"]["by_severity"].values()),
         f"{unsuppressed} unsuppressed results, summary.by_severity adds up to "
         f"{sum(js['summary']['by_severity'].values())}")
     chk(run_.get("properties", {}).get("summary") == js["summary"], "run.properties.summary != JSON summary")
     chk(run_.get("properties", {}).get("image") == js["image"], "run.properties.image != JSON image")
-    ids = [r["id"] for r in rules]
-    for f in js["findings"]:
+    for f in findings:
         rule = rules[ids.index(f["rule"])] if f["rule"] in ids else None
         chk(rule is not None and rule["shortDescription"]["text"] == f["title"] and
             rule["help"]["text"] == f["remediation"], f"rule {f['rule']}: title/help differ from the JSON")
+    # The category (automationDetails.id): --sarif-category's, else the
+    # target's last path component.
+    if category is None:
+        src = js["target"]["source"] or "target"
+        while len(src) > 1 and src.endswith("/"):
+            src = src[:-1]
+        category = "driftdiff/" + src[src.rfind("/") + 1:]
+    aid = run_.get("automationDetails", {}).get("id")
+    chk(aid == category + "/", f"automationDetails.id {aid!r} != {category + '/'!r}")
     return c.check(ok, f"{what}: SARIF agrees with the JSON")
 
 
@@ -497,6 +745,7 @@ def report(c, what, args, v, mt, tmp):
         else:
             v.validate(v.sarif, doc, label)
             github_checks(doc, label, c)
+            sarif_rules_check(doc, label, c)
             if mt:
                 path = os.path.join(tmp, "report.sarif")
                 with open(path, "wb") as f:
@@ -505,10 +754,66 @@ def report(c, what, args, v, mt, tmp):
         docs[fmt] = doc
     if "json" in docs and "sarif" in docs:
         try:
-            cross_check(docs["json"], docs["sarif"], what, c)
+            cat = args[args.index("--sarif-category") + 1] if "--sarif-category" in args else None
+            cross_check(docs["json"], docs["sarif"], what, c, cat)
         except (KeyError, IndexError, TypeError, ValueError) as e:
             c.check(False, f"{what}: cross-check crashed on malformed output: {e!r}")
     return docs.get("json"), docs.get("sarif")
+
+
+def synthetic_findings(js, sarif):
+    """JSON and SARIF of the same run with two findings no real run raises yet:
+    a path-less configuration finding and a suppressed package finding
+    (lib/config.c and lib/policy.c are placeholders). Built as
+    lib/report_json.c would write them, so the checks must accept them."""
+    import copy
+    js, sarif = copy.deepcopy(js), copy.deepcopy(sarif)
+    rules = {r["id"]: r for r in RULES}
+    ids = [r["id"] for r in RULES]
+    run_ = sarif["runs"][0]
+
+    def add(f, path, fp_what, sup):
+        rule = rules[f["rule"]]
+        f.update(family=rule["family"], title=rule["title"], attack=rule["attack"], remediation=rule["help"])
+        key = lambda g: (-sev_index(g["severity"]), g["rule"], path_key(finding_paths(g)[0]) if g["paths"] else [])
+        i = sum(1 for g in js["findings"] if key(g) <= key(f))
+        js["findings"].insert(i, f)
+        msg = rule["title"] + (": " + dd_quote(path) if path else "")
+        if f.get("package"):
+            pk = f["package"]
+            msg += f"; {pk['ecosystem']} package {pk['name']} {pk['old_version'] or ''}" \
+                   f"{' -> ' if pk['old_version'] and pk['version'] else ''}{pk['version'] or ''}"
+        if f["detail"]:
+            msg += ": " + f["detail"]
+        res = {"ruleId": f["rule"], "ruleIndex": ids.index(f["rule"]), "level": sarif_level(f["severity"]),
+               "message": {"text": msg},
+               "locations": [{"physicalLocation": {
+                   "artifactLocation": {"uri": urllib.parse.quote(path[1:], safe="/") if path and len(path) > 1 else ".",
+                                        "uriBaseId": "ROOTFS"},
+                   "region": {"startLine": 1}}}],
+               "partialFingerprints": {"primaryLocationLineHash": fingerprint(f["rule"], path or b"/", fp_what,
+                                                                              f.get("detail"))}}
+        if sup:
+            res["suppressions"] = [{"kind": "external", "justification": sup}]
+        res["properties"] = {"severity": f["severity"]}
+        run_["results"].insert(i, res)
+        if not sup:
+            s = js["summary"]
+            s["findings"] += 1
+            s["by_severity"][f["severity"]] += 1
+            if s["highest_severity"] is None or sev_index(f["severity"]) > sev_index(s["highest_severity"]):
+                s["highest_severity"] = f["severity"]
+            thr = 0 if s["fail_on"] == "any" else sev_index(s["fail_on"])
+            s["drift"] = s["drift"] or sev_index(f["severity"]) >= thr
+
+    add({"rule": "DD-CFG-005", "severity": "critical", "paths": [], "detail": "privileged"}, None, "", None)
+    add({"rule": "DD-PKG-001", "severity": "medium", "paths": ["/usr/lib/python3/dist-packages/caf\\xe9"],
+         "paths_bytes": [base64.b64encode(b"/usr/lib/python3/dist-packages/caf\xe9").decode()],
+         "package": {"ecosystem": "python", "name": "requests", "version": "2.31.0", "old_version": None},
+         "suppressed": "approved: CHG-1234", "detail": None},
+        b"/usr/lib/python3/dist-packages/caf\xe9", "requests", "approved: CHG-1234")
+    run_["properties"]["summary"] = js["summary"]
+    return js, sarif
 
 
 def self_test(v, js, sarif, c):
@@ -554,10 +859,93 @@ def self_test(v, js, sarif, c):
             ("json: unknown attribute", lambda d: d["changes"][0].update(changed=["colour"])),
             ("json: extra entry key", lambda d: d["changes"][0]["before"].update(inode=1)),
             ("json: severity 'none'", lambda d: d["changes"][0].update(severity="none")),
-            ("json: no summary.drift", lambda d: d["summary"].pop("drift"))]:
+            ("json: no summary.drift", lambda d: d["summary"].pop("drift")),
+            ("json: rule not in lib/rules.c", lambda d: d["findings"][0].update(rule="DD-BIN-999")),
+            ("json: family not the rule's", lambda d: d["findings"][0].update(family="drift")),
+            ("json: family not in lib/rules.c", lambda d: d["findings"][0].update(family="process")),
+            ("json: title not the rule's", lambda d: d["findings"][0].update(title="Something")),
+            ("json: attack not the rule's", lambda d: d["findings"][0].update(attack="T9999")),
+            ("json: empty suppressed", lambda d: d["findings"][0].update(suppressed="")),
+            ("json: paths_bytes all null", lambda d: d["findings"][0].update(paths_bytes=[None])),
+            ("json: package without version",
+             lambda d: d["findings"][0].update(package={"ecosystem": "dpkg", "name": "x", "version": None,
+                                                        "old_version": None})),
+            ("json: package ecosystem 'pip'",
+             lambda d: d["findings"][0].update(package={"ecosystem": "pip", "name": "x", "version": "1",
+                                                        "old_version": None})),
+            ("json: fail_on 'sometimes'", lambda d: d["options"].update(fail_on="sometimes"))]:
         d = copy.deepcopy(js)
         mutate(d)
         cases.append((name, report_schema, d))
+
+    # What only json_semantics() and cross_check() can see.
+    semantics = lambda d: json_semantics(d, "self-test", quiet)
+    agree = lambda j, s: cross_check(j, s, "self-test", quiet)
+    multi = next((i for i, f in enumerate(js["findings"]) if len(f["paths"]) > 1), None)
+    c.check(multi is not None, "self-test: the rootfs run has a finding with several paths")
+    sjs, ssa = synthetic_findings(js, sarif)
+    for name, ok in [("schema", lambda: report_schema(sjs)), ("semantics", lambda: semantics(sjs)),
+                     ("SARIF schema", lambda: schema(ssa)), ("github", lambda: github(ssa)),
+                     ("cross-check", lambda: agree(sjs, ssa))]:
+        saved = sys.stdout
+        sys.stdout = open(os.devnull, "w")
+        try:
+            passed = ok()
+        except (KeyError, IndexError, TypeError, ValueError) as e:
+            passed = False
+            name += f" (crashed: {e!r})"
+        finally:
+            sys.stdout.close()
+            sys.stdout = saved
+        if not c.check(passed, f"self-test: a path-less config finding and a suppressed package finding, "
+                               f"written as lib/report_json.c would, are rejected by the {name} check"):
+            ok_verbose = {"semantics": lambda: json_semantics(sjs, "self-test", Checker()),
+                          "cross-check": lambda: cross_check(sjs, ssa, "self-test", Checker())}.get(name)
+            if ok_verbose:
+                ok_verbose()
+
+    def bad_json(name, mutate, check=semantics, base=js):
+        d = copy.deepcopy(base)
+        mutate(d)
+        cases.append((name, check, d))
+
+    def bad_pair(name, mutate_js, mutate_sarif, base=(js, sarif)):
+        j, s = copy.deepcopy(base[0]), copy.deepcopy(base[1])
+        mutate_js(j)
+        mutate_sarif(s)
+        cases.append((name, lambda d: agree(*d), (j, s)))
+
+    nop = lambda d: None
+    bad_json("semantics: suppressed finding still counted",
+             lambda d: d["findings"][0].update(suppressed="ok"))
+    bad_json("semantics: paths_bytes not aligned with paths",
+             lambda d: d["findings"][0].update(paths_bytes=[None] * len(d["findings"][0]["paths"]) + ["/w=="]))
+    bad_json("semantics: finding on a path that did not change",
+             lambda d: d["findings"][0].update(paths=["/no/such/change"]))
+    bad_json("semantics: findings out of order", lambda d: d["findings"].reverse())
+    bad_json("semantics: fail_on never but drift true",
+             lambda d: (d["options"].update(fail_on="never"), d["summary"].update(fail_on="never", drift=True)))
+    bad_pair("cross: a finding's result missing", nop, lambda s: s["runs"][0]["results"].pop(0))
+    bad_pair("cross: a suppressed finding unsuppressed in SARIF", nop,
+             lambda s: next(r for r in s["runs"][0]["results"] if r["ruleId"] == "DD-PKG-001").pop("suppressions"),
+             base=(sjs, ssa))
+    bad_pair("cross: a path-less finding located at a path", nop,
+             lambda s: next(r for r in s["runs"][0]["results"] if r["ruleId"] == "DD-CFG-005")["locations"][0]
+             ["physicalLocation"]["artifactLocation"].update(uri="etc/passwd"), base=(sjs, ssa))
+    bad_pair("cross: wrong automationDetails category", nop,
+             lambda s: s["runs"][0]["automationDetails"].update(id="driftdiff/"))
+    bad_pair("cross: a change no finding covers left out", nop, lambda s: s["runs"][0]["results"].pop())
+    bad_sarif("sarif rules: table reordered", lambda d: d["runs"][0]["tool"]["driver"]["rules"].reverse(),
+              lambda d: sarif_rules_check(d, "self-test", quiet))
+    bad_sarif("sarif rules: a rule's help not the table's",
+              lambda d: d["runs"][0]["tool"]["driver"]["rules"][0]["help"].update(text="Reboot."),
+              lambda d: sarif_rules_check(d, "self-test", quiet))
+    if multi is not None:
+        def second_path(s):
+            f = js["findings"][multi]
+            loc = s["runs"][0]["results"][multi]["locations"][0]["physicalLocation"]["artifactLocation"]
+            loc["uri"] = urllib.parse.quote(finding_paths(f)[1][1:], safe="/")
+        bad_pair("cross: a multi-path finding located at its second path", nop, second_path)
     saved = sys.stdout
     for name, check, d in cases:
         sys.stdout = open(os.devnull, "w")
@@ -578,38 +966,50 @@ def expect(c, what, doc, cond, msg):
         c.check(cond(doc), f"{what}: {msg}")
 
 
-class KnownBugs(Checker):
-    def check(self, cond, what):
-        self.count += 1
-        if not cond:
-            self.failures += 1
-            print("KNOWN BUG (not counted): " + what)
-        return cond
-
-
-def known_bugs(c, v, img_dir, target_dir, ignore, d):
-    """Reported bugs: shown, not counted, unless DD_VALIDATE_KNOWN_BUGS=1."""
-    strict = os.environ.get("DD_VALIDATE_KNOWN_BUGS") == "1"
-    k = c if strict else KnownBugs()
+def non_utf8_names(c, v, mt, img_dir, target_dir, ignore, d):
+    """Image, target and --ignore file names that are not UTF-8: escaped
+    (\\xhh) in the JSON and in SARIF's category, never copied raw."""
     img = os.path.join(os.fsencode(d), b"image-caf\xe9")
     tgt = os.path.join(os.fsencode(d), b"target-caf\xe9")
     ign = os.path.join(os.fsencode(d), b"ignore-caf\xe9")
     os.symlink(os.fsencode(img_dir), img)
     os.symlink(os.fsencode(target_dir), tgt)
     shutil.copy(ignore, ign)
-    what = "known bug: non-UTF-8 image, target and --ignore file names"
-    print(f"{what} (lib/report_json.c copies them into the JSON unescaped):")
-    report(k, what, ["--ignore", os.fsdecode(ign), "--ref", "latest", os.fsdecode(img), os.fsdecode(tgt)],
-           v, None, d)
-    what = "known bug: --fail-on never"
-    rc, out, _ = run("report", "--format", "json", "--fail-on", "never", "--ref", "latest", img_dir, target_dir)
-    if k.check(rc == 0, f"{what}: exit {rc}"):
-        doc = json.loads(out)
-        k.check(doc["options"]["fail_on"] == "never" and doc["summary"]["fail_on"] == "never",
-                f"{what}: options.fail_on/summary.fail_on say {doc['options']['fail_on']!r} "
-                "(cli/cmd_report.c clamps never to critical)")
-    if not strict:
-        print(f"known bugs: {k.failures} of {k.count} checks fail (not counted; DD_VALIDATE_KNOWN_BUGS=1 counts them)")
+    what = "non-UTF-8 image, target and --ignore file names"
+    js, sa = report(c, what, ["--ignore", os.fsdecode(ign), "--ref", "latest", os.fsdecode(img), os.fsdecode(tgt)],
+                    v, mt, d)
+    expect(c, what, js, lambda j: (j["image"]["source"], j["target"]["source"], j["options"]["ignore_files"]) ==
+           (escape_utf8(img), escape_utf8(tgt), [escape_utf8(ign)]),
+           "image.source, target.source and options.ignore_files are the escaped names")
+    expect(c, what, js, lambda j: any(ch.get("ignored", "").startswith(escape_utf8(ign) + ":") for ch in j["changes"]),
+           "ignored changes name the escaped ignore file")
+    expect(c, what, sa, lambda s: s["runs"][0]["automationDetails"]["id"] == "driftdiff/target-caf\\xe9/",
+           "the SARIF category is the escaped target name")
+
+
+def fail_on_never(c, v, mt, img, target, d):
+    """--fail-on never: reported as given, no drift, exit 0 whatever changed."""
+    what = "--fail-on never"
+    js, sa = report(c, what, ["--fail-on", "never", *img, target], v, mt, d)
+    expect(c, what, js, lambda j: (j["options"]["fail_on"], j["summary"]["fail_on"], j["summary"]["drift"]) ==
+           ("never", "never", False), "options.fail_on and summary.fail_on are 'never', summary.drift false")
+    expect(c, what, js, lambda j: j["summary"]["changes"] > 0 and j["summary"]["highest_severity"] == "critical",
+           "there was critical drift to not fail on")
+    rc, _, err = run("report", "--format", "json", "--fail-on", "never", *img, target)
+    c.check(rc == 0, f"{what}: exit {rc} (want 0): {err.strip()[:300]}")
+
+
+def add_uid0_account(src, dst, line):
+    """A copy of the container tar SRC with LINE appended to /etc/passwd:
+    one change raising two findings of the same rule on the same path."""
+    import tarfile
+    with tarfile.open(src) as tin, tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as tout:
+        for m in tin:
+            data = tin.extractfile(m).read() if m.isfile() else None
+            if m.isfile() and m.name.lstrip("./") == "etc/passwd":
+                data += line
+                m.size = len(data)
+            tout.addfile(m, io.BytesIO(data) if data is not None else None)
 
 
 def changes_named(doc, raw):
@@ -626,7 +1026,14 @@ def main():
                    "python jsonschema is not installed (Debian: apt-get install python3-jsonschema)"):
         c.done()
     print(f"python {sys.version.split()[0]} ({sys.executable}), jsonschema from {jsonschema.__file__}")
-    v = Validators(jsonschema, c)
+    try:
+        RULES[:] = load_rules()
+    except (OSError, ValueError) as e:
+        print(f"  {e}")
+    if not check_rules(RULES, c):
+        c.done()
+    print(f"{len(RULES)} rules from {RULES_C}")
+    v = Validators(jsonschema, c, RULES)
     mt = find_multitool()
     print(f"sarif-multitool: {mt}" if mt else "sarif-multitool not installed: that optional step skipped")
     with tempfile.TemporaryDirectory() as d:
@@ -695,7 +1102,8 @@ def main():
             what = "saved manifest vs rootfs"
             report(c, what, ["--ignore", ignore, saved, merged], v, mt, d)
 
-            known_bugs(c, v, layout, merged, ignore, d)
+            non_utf8_names(c, v, mt, layout, merged, ignore, d)
+            fail_on_never(c, v, mt, img, merged, d)
 
             if mounted:
                 what = "--upper"
@@ -709,6 +1117,12 @@ def main():
             what = "demo container tar --no-default-ignores --all"
             report(c, what, ["--no-default-ignores", "--all", fixture("demo"), fixture("demo-container.tar.gz")],
                    v, mt, d)
+            what = "demo container tar, two new uid-0 accounts"
+            two = os.path.join(d, "two-root-accounts.tar")
+            add_uid0_account(fixture("demo-container.tar.gz"), two, b"backup:x:0:0::/root:/bin/sh\n")
+            js, sa = report(c, what, [fixture("demo"), two], v, mt, d)
+            expect(c, what, js, lambda j: sum(f["rule"] == "DD-PERS-002" for f in j["findings"]) == 2,
+                   "two DD-PERS-002 findings on /etc/passwd")
             what = "image vs image"
             report(c, what, ["--ref", "latest", "--target-ref", "v1", fixture("oci-umoci"), fixture("oci-umoci")],
                    v, mt, d)

@@ -6,16 +6,23 @@
 #include "cli.h"
 #include "image_opts.h"
 
-int cli_open_image(struct dd_ctx *ctx, struct dd_image **out, const char *path,
-		   const char *ref, const char *platform)
+int cli_open_image_cached(struct dd_ctx *ctx, struct dd_image **out, const char *path,
+			  const char *ref, const char *platform, const char *cache_dir)
 {
 	struct dd_image_options o = DD_IMAGE_OPTIONS_INIT;
 
 	o.ref = ref;
 	o.platform = platform;
+	o.cache_dir = cache_dir;
 	if (dd_image_open(out, ctx, path, &o) != 0)
 		return cli_fail(ctx);
 	return EXIT_OK;
+}
+
+int cli_open_image(struct dd_ctx *ctx, struct dd_image **out, const char *path,
+		   const char *ref, const char *platform)
+{
+	return cli_open_image_cached(ctx, out, path, ref, platform, NULL);
 }
 
 static const char help[] =

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -42,19 +43,23 @@ static const char help[] =
 	"      --policy FILE         rule severities, disabled rules and allowances (JSON)\n"
 	"      --evidence DIR        copy added or modified executables and the JSON report\n"
 	"                            into DIR (named by hash, never executed)\n"
+	"      --no-cache            neither read nor store the image's tree in the manifest\n"
+	"                            cache ($XDG_CACHE_HOME/driftdiff)\n"
+	"  -j, --jobs N              threads to use (default: the number of CPUs)\n"
 	"  -h, --help                show this help\n"
 	"\n"
 	"Exit status: 0 no drift at or above --fail-on, 1 drift, 2 error.\n";
 
 enum { OPT_TARGET_REF = 256, OPT_FAIL_ON, OPT_NO_DEFAULTS, OPT_CROSS, OPT_COLOR, OPT_CATEGORY,
-       OPT_CONFIG, OPT_POLICY, OPT_EVIDENCE };
+       OPT_CONFIG, OPT_POLICY, OPT_EVIDENCE, OPT_NO_CACHE, OPT_JOBS };
 
 struct report_args {
 	const char *ref, *platform, *target_ref, *upper, *type, *format, *output;
 	const char *fail_on, *color, *category, *config, *policy, *evidence;
 	const char *ignores[64];
 	size_t nignores;
-	bool no_defaults, all, cross_mounts;
+	bool no_defaults, all, cross_mounts, no_cache;
+	long jobs;
 };
 
 /* "file:///abs/path/" for SARIF's originalUriBaseIds. */
@@ -106,6 +111,8 @@ static int parse(struct report_args *a, int argc, char **argv)
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "evidence", required_argument, NULL, OPT_EVIDENCE },
+		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,7 +120,7 @@ static int parse(struct report_args *a, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:p:u:t:f:o:i:ah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:p:u:t:f:o:i:aj:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': a->ref = optarg; break;
 		case 'p': a->platform = optarg; break;
@@ -136,6 +143,15 @@ static int parse(struct report_args *a, int argc, char **argv)
 		case OPT_CONFIG: a->config = optarg; break;
 		case OPT_POLICY: a->policy = optarg; break;
 		case OPT_EVIDENCE: a->evidence = optarg; break;
+		case OPT_NO_CACHE: a->no_cache = true; break;
+		case 'j': {
+			char *end;
+
+			a->jobs = strtol(optarg, &end, 10);
+			if (*end || a->jobs < 1 || a->jobs > 256)
+				return cli_usage_error("report", "--jobs takes a number from 1 to 256");
+			break;
+		}
 		case 'h':
 			cli_print_usage(cli_find("report"), stdout);
 			printf("\n%s", help);
@@ -183,6 +199,34 @@ static int collect_evidence(struct dd_ctx *ctx, const struct report_args *a, con
 	return EXIT_OK;
 }
 
+/* The target is read on its own thread, with its own context, while the image's layers stream. */
+struct target_job {
+	struct dd_ctx *ctx;
+	const char *type, *target;
+	const struct dd_target_options *to;
+	struct dd_image *img2;       /* type "image" */
+	const struct dd_tree *tree;
+	struct dd_tree *owned;
+	int rc;
+};
+
+static void *read_target(void *arg)
+{
+	struct target_job *j = arg;
+
+	if (!strcmp(j->type, "image"))
+		j->rc = dd_image_tree(&j->tree, j->img2);
+	else if (!strcmp(j->type, "rootfs"))
+		j->rc = dd_target_read_dir(&j->owned, j->ctx, j->target, j->to);
+	else if (!strcmp(j->type, "upper"))
+		j->rc = dd_target_read_upper(&j->owned, j->ctx, j->target, j->to);
+	else
+		j->rc = dd_target_read_tar(&j->owned, j->ctx, j->target, j->to);
+	if (j->owned)
+		j->tree = j->owned;
+	return NULL;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_args a = { 0 };
@@ -190,7 +234,12 @@ int cmd_report(int argc, char **argv)
 	struct dd_target_options to = DD_TARGET_OPTIONS_INIT;
 	struct dd_diff_options dopts = DD_DIFF_OPTIONS_INIT;
 	struct dd_classify_options copts = DD_CLASSIFY_OPTIONS_INIT;
-	struct dd_ctx *ctx = NULL;
+	struct dd_ctx *ctx = NULL, *tctx = NULL;
+	struct target_job job = { 0 };
+	pthread_t thread;
+	bool threaded;
+	char *cache = NULL;
+	int irc;
 	struct dd_image *img = NULL, *img2 = NULL;
 	struct dd_tree *owned = NULL;
 	const struct dd_tree *itree, *ttree = NULL;
@@ -233,10 +282,10 @@ int cmd_report(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	rc = EXIT_ERROR;
-	if (cli_open_image(ctx, &img, image_path, a.ref, a.platform))
+	if (!a.no_cache)
+		cache = dd_default_cache_dir();
+	if (cli_open_image_cached(ctx, &img, image_path, a.ref, a.platform, cache))
 		goto out;
-	if (dd_image_tree(&itree, img))
-		goto fail;
 	if (!strcmp(type, "auto")) {
 		if (stat(target, &st) != 0) {
 			fprintf(stderr, "driftdiff: %s: %s\n", target, strerror(errno));
@@ -246,22 +295,33 @@ int cmd_report(int argc, char **argv)
 	}
 	to.cross_mounts = a.cross_mounts;
 	to.head_bytes = 4096;
-	if (!strcmp(type, "image")) {
-		if (cli_open_image(ctx, &img2, target, a.target_ref, a.platform))
-			goto out;
-		if (dd_image_tree(&ttree, img2))
-			goto fail;
-	} else if (!strcmp(type, "rootfs")) {
-		if (dd_target_read_dir(&owned, ctx, target, &to))
-			goto fail;
-	} else if (!strcmp(type, "upper")) {
-		if (dd_target_read_upper(&owned, ctx, target, &to))
-			goto fail;
-	} else if (dd_target_read_tar(&owned, ctx, target, &to)) {
-		goto fail;
+	if (dd_ctx_new(&tctx)) {
+		fprintf(stderr, "driftdiff: out of memory\n");
+		goto out;
 	}
-	if (owned)
-		ttree = owned;
+	job.ctx = tctx;
+	job.type = type;
+	job.target = target;
+	job.to = &to;
+	if (!strcmp(type, "image") &&
+	    cli_open_image_cached(tctx, &img2, target, a.target_ref, a.platform, cache))
+		goto out;
+	job.img2 = img2;
+	/* Both sides at once: the image is bound by decompression, the target by reading. */
+	threaded = a.jobs != 1 && pthread_create(&thread, NULL, read_target, &job) == 0;
+	if (!threaded)
+		read_target(&job);
+	irc = dd_image_tree(&itree, img);
+	if (threaded)
+		pthread_join(thread, NULL);
+	owned = job.owned;
+	ttree = job.tree;
+	if (irc)
+		goto fail;
+	if (job.rc) {
+		rc = cli_fail(tctx);
+		goto out;
+	}
 	if (dd_ignore_new(&ign, ctx) || (!a.no_defaults && dd_ignore_add_defaults(ign)))
 		goto fail;
 	for (i = 0; i < a.nignores; i++)
@@ -318,6 +378,8 @@ out:
 	dd_tree_free(owned);
 	dd_image_free(img2);
 	dd_image_free(img);
+	dd_ctx_free(tctx);
 	dd_ctx_free(ctx);
+	free(cache);
 	return rc;
 }

@@ -324,6 +324,10 @@ int dd_image_open(struct dd_image **out, struct dd_ctx *ctx, const char *path,
 	img->ctx = ctx;
 	dd__arena_init(&img->strings);
 	img->platform_explicit = opts->platform != NULL;
+	if (opts->cache_dir && !(img->cache_dir = strdup(opts->cache_dir))) {
+		dd_image_free(img);
+		return dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
+	}
 	img->want_platform = dd__image_strdup(img, opts->platform ? opts->platform
 								 : dd__host_platform());
 	if (stat(path, &st) != 0) {
@@ -401,6 +405,7 @@ void dd_image_free(struct dd_image *img)
 	dd__src_free(img->src);
 	dd_tree_free(img->tree);
 	dd__warnings_free(&img->warnings);
+	free(img->cache_dir);
 	free(img->layers);
 	free(img->history);
 	dd__arena_free(&img->strings);
@@ -421,6 +426,11 @@ int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
 		*out = img->tree;
 		return 0;
 	}
+	if (img->cache_dir && (img->tree = dd__cache_load(img))) {
+		img->from_cache = true;
+		*out = img->tree;
+		return 0;
+	}
 	rc = dd__tree_new(&tree, img->ctx);
 	if (rc)
 		return dd__error(img->ctx, rc, "%s: out of memory", img->path);
@@ -437,9 +447,16 @@ int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
 	img->tree = tree;
 	tree = NULL;
 	*out = img->tree;
+	if (img->cache_dir)
+		dd__cache_store(img);
 out:
 	dd_tree_free(tree);
 	return rc;
+}
+
+bool dd_image_from_cache(const struct dd_image *img)
+{
+	return img && img->from_cache;
 }
 
 enum dd_image_format dd_image_format(const struct dd_image *img)

@@ -36,7 +36,13 @@ struct dd_image {
 	size_t nhistory;
 	struct dd__ptrvec warnings;
 	struct dd_tree *tree;
+	char *cache_dir;
+	bool from_cache;
 };
+
+/* The manifest cache (cache.c): a tree for IMG, or NULL; and storing one. */
+struct dd_tree *dd__cache_load(struct dd_image *img);
+void dd__cache_store(struct dd_image *img);
 
 /* Copy a string into the image's arena; NULL in, NULL out. */
 const char *dd__image_strdup(struct dd_image *img, const char *s);
@@ -59,6 +65,13 @@ int dd__oci_open(struct dd_image *img, const char *ref);
 int dd__docker_open(struct dd_image *img, const char *ref);
 /* Load a saved manifest file. */
 int dd__saved_open(struct dd_image *img, FILE *f);
+/*
+ * Read the entries of a saved manifest F (NAME in messages) into *RET.
+ * HEADER_INTO_IMG: take the image's description from the header; else
+ * only accept a header that describes IMG (the manifest cache).
+ */
+int dd__saved_read(struct dd_image *img, FILE *f, const char *name, bool header_into_img,
+		   struct dd_tree **ret);
 
 /* Stream layer I into TREE, verifying its size and digests. */
 int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree);

@@ -285,7 +285,33 @@ static int load_header(struct dd_image *img, struct json_object *h, uint64_t *en
 	return 0;
 }
 
+/*
+ * A cached tree must be the image's: same format version, same manifest
+ * and config digests. Anything else is a miss.
+ */
+static int check_header(struct dd_image *img, struct json_object *h, const char *name, uint64_t *entries)
+{
+	int64_t version;
+	const char *md = dd__json_str(h, "manifest_digest"), *cd = dd__json_str(h, "config_digest");
+	const char *gv = dd__json_str(h, "generator_version");
+
+	bool same_manifest = (!md && !img->manifest_digest) ||
+			     (md && img->manifest_digest && !strcmp(md, img->manifest_digest));
+
+	if (!dd__json_int64(h, "driftdiff_manifest", &version) || version != SAVED_VERSION ||
+	    !get_u64(h, "entries", entries) || !gv || strcmp(gv, dd_version()) || !same_manifest ||
+	    !cd || !img->config_digest || strcmp(cd, img->config_digest))
+		return dd__error(img->ctx, DD_EFORMAT, "%s: not this image's manifest", name);
+	return 0;
+}
+
 int dd__saved_open(struct dd_image *img, FILE *f)
+{
+	return dd__saved_read(img, f, img->path, true, &img->tree);
+}
+
+int dd__saved_read(struct dd_image *img, FILE *f, const char *name, bool header_into_img,
+		   struct dd_tree **ret)
 {
 	struct dd_ctx *ctx = img->ctx;
 	struct dd_tree *t = NULL;
@@ -305,36 +331,40 @@ int dd__saved_open(struct dd_image *img, FILE *f)
 		if (len && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if ((uint64_t)len > ctx->limits.max_json) {
-			rc = dd__error(ctx, DD_ELIMIT, "%s:%llu: line too long", img->path,
+			rc = dd__error(ctx, DD_ELIMIT, "%s:%llu: line too long", name,
 				       (unsigned long long)lineno);
 			goto out;
 		}
 		where.len = 0;
-		if (dd__buf_printf(&where, "%s:%llu", img->path, (unsigned long long)lineno)) {
+		if (dd__buf_printf(&where, "%s:%llu", name, (unsigned long long)lineno)) {
 			rc = dd__error(ctx, DD_ENOMEM, "out of memory");
 			goto out;
 		}
 		rc = dd__json_parse(ctx, where.data, line, (size_t)len, &o);
 		if (rc)
 			goto out;
-		rc = lineno == 1 ? load_header(img, o, &want)
-				 : load_entry(img, t, o, &path, &tmp, where.data);
+		if (lineno > 1)
+			rc = load_entry(img, t, o, &path, &tmp, where.data);
+		else if (header_into_img)
+			rc = load_header(img, o, &want);
+		else
+			rc = check_header(img, o, name, &want);
 		json_object_put(o);
 		o = NULL;
 		if (rc)
 			goto out;
 		if (lineno > 1 && ++got > want) {
 			rc = dd__error(ctx, DD_EFORMAT, "%s: more entries than the header's %llu",
-				       img->path, (unsigned long long)want);
+				       name, (unsigned long long)want);
 			goto out;
 		}
 	}
 	if (ferror(f)) {
-		rc = dd__error(ctx, DD_EIO, "%s: %s", img->path, strerror(errno));
+		rc = dd__error(ctx, DD_EIO, "%s: %s", name, strerror(errno));
 		goto out;
 	}
 	if (got != want) {
-		rc = dd__error(ctx, DD_EFORMAT, "%s: truncated: %llu of %llu entries", img->path,
+		rc = dd__error(ctx, DD_EFORMAT, "%s: truncated: %llu of %llu entries", name,
 			       (unsigned long long)got, (unsigned long long)want);
 		goto out;
 	}
@@ -343,7 +373,7 @@ int dd__saved_open(struct dd_image *img, FILE *f)
 		rc = dd__error(ctx, rc, "out of memory");
 		goto out;
 	}
-	img->tree = t;
+	*ret = t;
 	t = NULL;
 out:
 	json_object_put(o);

@@ -38,9 +38,23 @@ struct dd_image_options {
 	const char *ref;
 	/* "os/arch[/variant]"; NULL selects the host's platform. */
 	const char *platform;
+	/*
+	 * A directory for the manifest cache, or NULL for none. dd_image_tree()
+	 * then reads the tree of an image it has seen before (same manifest
+	 * digest, same driftdiff version) from there instead of the layers,
+	 * and stores new ones. Entries are written atomically; a damaged one
+	 * is ignored and rewritten. The directory must belong to the caller
+	 * and be writable by nobody else, or the cache is not used.
+	 */
+	const char *cache_dir;
 };
 #define DD_IMAGE_OPTIONS_VERSION 1
-#define DD_IMAGE_OPTIONS_INIT { DD_IMAGE_OPTIONS_VERSION, NULL, NULL }
+#define DD_IMAGE_OPTIONS_INIT { DD_IMAGE_OPTIONS_VERSION, NULL, NULL, NULL }
+
+/* Where the manifest cache lives by default: $XDG_CACHE_HOME/driftdiff or ~/.cache/driftdiff. */
+DD_API char *dd_default_cache_dir(void);
+/* Was the tree read from the cache? */
+DD_API bool dd_image_from_cache(const struct dd_image *img);
 
 /*
  * Does PATH look like something dd_image_open() reads (a layout or archive

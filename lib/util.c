@@ -63,6 +63,25 @@ void *dd__arena_alloc(struct dd__arena *a, size_t n)
 	return p;
 }
 
+void dd__arena_adopt(struct dd__arena *dst, struct dd__arena *src)
+{
+	struct dd__arena_chunk *last;
+
+	if (!src->head)
+		return;
+	if (!dst->head) {
+		*dst = *src;
+	} else {
+		/* Behind DST's head, which keeps serving new allocations. */
+		for (last = src->head; last->next; last = last->next)
+			;
+		last->next = dst->head->next;
+		dst->head->next = src->head;
+		dst->total += src->total;
+	}
+	memset(src, 0, sizeof(*src));
+}
+
 char *dd__arena_strndup(struct dd__arena *a, const char *s, size_t n)
 {
 	char *p = dd__arena_alloc(a, n + 1);

@@ -6,6 +6,8 @@
  * a FIFO or device cannot block or be triggered.
  */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,6 +24,280 @@
 #define MAX_DEPTH 256 /* each level holds one fd open */
 #define READ_CHUNK (1024 * 1024)
 
+
+static void set_attrs(struct dd__node *n, const struct stat *st)
+{
+	n->e.mode = st->st_mode & 07777;
+	if (S_ISREG(st->st_mode))
+		n->e.size = (uint64_t)st->st_size; /* replaced by the bytes read, when read */
+	n->e.uid = st->st_uid;
+	n->e.gid = st->st_gid;
+	n->e.mtime = st->st_mtim.tv_sec;
+	n->e.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	/* Inode numbers are only unique per filesystem. */
+	n->e.ino = ((uint64_t)st->st_dev << 40) ^ (uint64_t)st->st_ino;
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+		n->e.rdev_major = major(st->st_rdev);
+		n->e.rdev_minor = minor(st->st_rdev);
+	}
+}
+
+static enum dd_type type_of(mode_t m)
+{
+	if (S_ISREG(m)) return DD_TYPE_FILE;
+	if (S_ISDIR(m)) return DD_TYPE_DIR;
+	if (S_ISLNK(m)) return DD_TYPE_SYMLINK;
+	if (S_ISCHR(m)) return DD_TYPE_CHAR;
+	if (S_ISBLK(m)) return DD_TYPE_BLOCK;
+	if (S_ISFIFO(m)) return DD_TYPE_FIFO;
+	return DD_TYPE_SOCKET;
+}
+
+static bool same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * What one hashing thread owns. Nothing in it is shared: file contents are
+ * kept in its own arena (adopted by the tree at the end) and warnings in
+ * its own list, so workers never take a lock except for the queue.
+ */
+struct hasher_state {
+	struct dd__hasher *h;
+	unsigned char *buf;
+	struct dd__buf content;
+	struct dd__arena arena;
+	struct dd__ptrvec warnings;
+	uint32_t head_bytes;
+	int rc;
+};
+
+static void hs_warn(struct hasher_state *hs, const char *fmt, ...) DD_PRINTF(2, 3);
+static void hs_warn(struct hasher_state *hs, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dd__warnings_push(&hs->warnings, fmt, ap);
+	va_end(ap);
+}
+
+static int hs_init(struct hasher_state *hs, uint32_t head_bytes)
+{
+	memset(hs, 0, sizeof(*hs));
+	dd__arena_init(&hs->arena);
+	hs->head_bytes = head_bytes;
+	if (dd__hasher_new(&hs->h, DD__ALG_SHA256) || !(hs->buf = malloc(READ_CHUNK)))
+		return DD_ENOMEM;
+	return 0;
+}
+
+/* Hand the state's allocations and warnings to the tree, then free it. */
+static void hs_finish(struct hasher_state *hs, struct dd_tree *t)
+{
+	size_t i;
+
+	if (t)
+		dd__arena_adopt(&t->arena, &hs->arena);
+	for (i = 0; i < hs->warnings.len; i++)
+		if (!t || t->warnings.len >= 1000 || dd__ptrvec_push(&t->warnings, hs->warnings.items[i]))
+			free(hs->warnings.items[i]);
+	dd__ptrvec_free(&hs->warnings);
+	dd__hasher_free(hs->h);
+	dd__buf_free(&hs->content);
+	dd__arena_free(&hs->arena);
+	free(hs->buf);
+}
+
+/*
+ * Hash the open regular file FD (ST: its fstat) into N. A read error makes
+ * the entry unreadable, not the walk fail; a file that changes while it is
+ * read is flagged. Closes FD.
+ */
+static int hash_file(struct hasher_state *hs, struct dd__node *n, int fd, const struct stat *st,
+		     bool keep)
+{
+	struct dd__digest d;
+	struct stat post;
+	uint64_t total = 0;
+	ssize_t got;
+	int rc = 0;
+
+	hs->content.len = 0;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (dd__hasher_reset(hs->h)) {
+		rc = DD_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		got = read(fd, hs->buf, READ_CHUNK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			n->e.flags |= DD_ENTRY_UNREADABLE;
+			hs_warn(hs, "%s: read error: %s", n->e.path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		if (total == 0) {
+			dd__exec_sniff(hs->buf, (size_t)got, &n->e.exec, &n->e.elf_machine);
+			if (hs->head_bytes) {
+				size_t k = (size_t)got < hs->head_bytes ? (size_t)got : hs->head_bytes;
+
+				n->e.head = (const unsigned char *)dd__arena_strndup(&hs->arena,
+						(const char *)hs->buf, k);
+				n->e.head_len = n->e.head ? (uint32_t)k : 0;
+			}
+		}
+		if (dd__hasher_update(hs->h, hs->buf, (size_t)got) ||
+		    (keep && dd__buf_put(&hs->content, hs->buf, (size_t)got))) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		total += (uint64_t)got;
+		if (total > DD__CONTENT_MAX)
+			keep = false;
+	}
+	if (dd__hasher_final(hs->h, &d)) {
+		rc = DD_ENOMEM;
+		goto out;
+	}
+	memcpy(n->e.sha256, d.bin, 32);
+	n->e.has_sha256 = true;
+	n->e.size = total;
+	if (keep) {
+		n->e.content = (const unsigned char *)dd__arena_strndup(&hs->arena,
+				hs->content.data ? hs->content.data : "", hs->content.len);
+		n->e.content_len = n->e.content ? hs->content.len : 0;
+	}
+	if (fstat(fd, &post) != 0 || !same_version(st, &post) || total != (uint64_t)st->st_size) {
+		n->e.flags |= DD_ENTRY_CHANGED;
+		hs_warn(hs, "%s: changed while it was read", n->e.path);
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/* ---- the hashing pool: the walk queues open files, workers hash them ---- */
+
+#define QUEUE_LEN 256
+
+struct job {
+	struct dd__node *n;
+	int fd;
+	struct stat st;
+	bool keep;
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty, not_full;
+	struct job ring[QUEUE_LEN];
+	size_t head, count;
+	bool done;
+	pthread_t *threads;
+	struct hasher_state *states;
+	unsigned nthreads;
+};
+
+static void *worker(void *arg)
+{
+	struct hasher_state *hs = arg;
+	struct pool *p = (struct pool *)hs->content.data; /* set before start, see pool_start */
+	struct job j;
+
+	hs->content.data = NULL;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->count && !p->done)
+			pthread_cond_wait(&p->not_empty, &p->mu);
+		if (!p->count) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		j = p->ring[p->head];
+		p->head = (p->head + 1) % QUEUE_LEN;
+		p->count--;
+		pthread_cond_signal(&p->not_full);
+		pthread_mutex_unlock(&p->mu);
+		if (hs->rc)
+			close(j.fd);
+		else
+			hs->rc = hash_file(hs, j.n, j.fd, &j.st, j.keep);
+	}
+	return NULL;
+}
+
+static int pool_start(struct pool *p, unsigned n, uint32_t head_bytes)
+{
+	unsigned i;
+
+	memset(p, 0, sizeof(*p));
+	if (pthread_mutex_init(&p->mu, NULL) || pthread_cond_init(&p->not_empty, NULL) ||
+	    pthread_cond_init(&p->not_full, NULL))
+		return DD_ENOMEM;
+	p->threads = calloc(n, sizeof(*p->threads));
+	p->states = calloc(n, sizeof(*p->states));
+	if (!p->threads || !p->states)
+		return DD_ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (hs_init(&p->states[i], head_bytes))
+			return DD_ENOMEM;
+		p->states[i].content.data = (char *)p; /* the worker's way to its pool */
+		if (pthread_create(&p->threads[i], NULL, worker, &p->states[i])) {
+			p->states[i].content.data = NULL;
+			hs_finish(&p->states[i], NULL);
+			break;
+		}
+		p->nthreads++;
+	}
+	return p->nthreads ? 0 : DD_ENOMEM;
+}
+
+static void pool_push(struct pool *p, const struct job *j)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->count == QUEUE_LEN)
+		pthread_cond_wait(&p->not_full, &p->mu);
+	p->ring[(p->head + p->count) % QUEUE_LEN] = *j;
+	p->count++;
+	pthread_cond_signal(&p->not_empty);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Drain, join, and hand everything the workers made to the tree. */
+static int pool_finish(struct pool *p, struct dd_tree *t)
+{
+	unsigned i;
+	int rc = 0;
+
+	if (!p->threads)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	p->done = true;
+	pthread_cond_broadcast(&p->not_empty);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nthreads; i++) {
+		pthread_join(p->threads[i], NULL);
+		if (p->states[i].rc && !rc)
+			rc = p->states[i].rc;
+		if (t)
+			hs_finish(&p->states[i], t);
+	}
+	free(p->threads);
+	free(p->states);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->not_empty);
+	pthread_cond_destroy(&p->not_full);
+	memset(p, 0, sizeof(*p));
+	return rc;
+}
+
 struct walk {
 	struct dd_ctx *ctx;
 	struct dd_tree *t;
@@ -30,11 +306,10 @@ struct walk {
 	bool cross_mounts;
 	bool upper;              /* overlay upper dir: whiteouts and opaque dirs */
 	uint32_t head_bytes;
-	struct dd__hasher *h;
-	unsigned char *buf;
+	struct hasher_state self; /* hashing on the walk's own thread */
+	struct pool pool;         /* or on these */
 	struct dd__buf path;     /* absolute path of the current entry inside the root */
 	struct dd__buf tmp;
-	struct dd__buf content;  /* a kept file's content while it is read */
 };
 
 static bool skip_xattr(const char *name)
@@ -125,51 +400,12 @@ out:
 	return rc;
 }
 
-static void set_attrs(struct dd__node *n, const struct stat *st)
-{
-	n->e.mode = st->st_mode & 07777;
-	if (S_ISREG(st->st_mode))
-		n->e.size = (uint64_t)st->st_size; /* replaced by the bytes read, when read */
-	n->e.uid = st->st_uid;
-	n->e.gid = st->st_gid;
-	n->e.mtime = st->st_mtim.tv_sec;
-	n->e.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
-	/* Inode numbers are only unique per filesystem. */
-	n->e.ino = ((uint64_t)st->st_dev << 40) ^ (uint64_t)st->st_ino;
-	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
-		n->e.rdev_major = major(st->st_rdev);
-		n->e.rdev_minor = minor(st->st_rdev);
-	}
-}
 
-static enum dd_type type_of(mode_t m)
+/* Open a regular file for hashing; failures make it unreadable. -1 when there is nothing to hash. */
+static int open_file(struct walk *w, struct dd__node *n, int dirfd, const char *name,
+		     const struct stat *pre, struct stat *st)
 {
-	if (S_ISREG(m)) return DD_TYPE_FILE;
-	if (S_ISDIR(m)) return DD_TYPE_DIR;
-	if (S_ISLNK(m)) return DD_TYPE_SYMLINK;
-	if (S_ISCHR(m)) return DD_TYPE_CHAR;
-	if (S_ISBLK(m)) return DD_TYPE_BLOCK;
-	if (S_ISFIFO(m)) return DD_TYPE_FIFO;
-	return DD_TYPE_SOCKET;
-}
-
-static bool same_version(const struct stat *a, const struct stat *b)
-{
-	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-/* Hash a regular file. Failures make the entry unreadable, not the walk fail. */
-static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *name,
-		     const struct stat *pre)
-{
-	struct dd__digest d;
-	struct stat st, post;
-	uint64_t total = 0;
-	ssize_t got;
-	bool keep;
-	int fd, rc = 0;
+	int fd;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
 	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
@@ -177,72 +413,41 @@ static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 	if (fd < 0) {
 		n->e.flags |= DD_ENTRY_UNREADABLE;
 		dd__tree_warn(w->t, "%s: cannot open: %s", w->path.data, strerror(errno));
-		return 0;
+		return -1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != pre->st_ino ||
-	    st.st_dev != pre->st_dev) {
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_ino != pre->st_ino ||
+	    st->st_dev != pre->st_dev) {
 		/* Swapped between lstat and open: the container is racing us. */
 		n->e.flags |= DD_ENTRY_CHANGED | DD_ENTRY_UNREADABLE;
-		goto out;
+		close(fd);
+		return -1;
 	}
-	keep = (uint64_t)st.st_size <= DD__CONTENT_MAX &&
-	       dd_entry_content_kept(w->path.data, w->path.len);
-	w->content.len = 0;
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (dd__hasher_reset(w->h)) {
-		rc = DD_ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		got = read(fd, w->buf, READ_CHUNK);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			n->e.flags |= DD_ENTRY_UNREADABLE;
-			dd__tree_warn(w->t, "%s: read error: %s", w->path.data, strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		if (total == 0) {
-			dd__exec_sniff(w->buf, (size_t)got, &n->e.exec, &n->e.elf_machine);
-			if (w->head_bytes) {
-				size_t k = (size_t)got < w->head_bytes ? (size_t)got : w->head_bytes;
+	return fd;
+}
 
-				n->e.head = (const unsigned char *)dd__arena_strndup(&w->t->arena,
-						(const char *)w->buf, k);
-				n->e.head_len = n->e.head ? (uint32_t)k : 0;
-			}
-		}
-		if (dd__hasher_update(w->h, w->buf, (size_t)got) ||
-		    (keep && dd__buf_put(&w->content, w->buf, (size_t)got))) {
-			rc = DD_ENOMEM;
-			goto out;
-		}
-		total += (uint64_t)got;
-		if (total > DD__CONTENT_MAX)
-			keep = false;
+static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *name,
+		     const struct stat *pre)
+{
+	struct job j;
+	int rc;
+
+	j.fd = open_file(w, n, dirfd, name, pre, &j.st);
+	if (j.fd < 0)
+		return 0;
+	/* xattrs need the tree's arena: read them here, on the walk's thread. */
+	rc = read_xattrs(w, n, j.fd, -1, NULL);
+	if (rc) {
+		close(j.fd);
+		return rc;
 	}
-	if (dd__hasher_final(w->h, &d)) {
-		rc = DD_ENOMEM;
-		goto out;
+	j.n = n;
+	j.keep = (uint64_t)j.st.st_size <= DD__CONTENT_MAX &&
+		 dd_entry_content_kept(w->path.data, w->path.len);
+	if (w->pool.nthreads) {
+		pool_push(&w->pool, &j);
+		return 0;
 	}
-	memcpy(n->e.sha256, d.bin, 32);
-	n->e.has_sha256 = true;
-	n->e.size = total;
-	if (keep) {
-		n->e.content = (const unsigned char *)dd__arena_strndup(&w->t->arena,
-				w->content.data ? w->content.data : "", w->content.len);
-		n->e.content_len = n->e.content ? w->content.len : 0;
-	}
-	if (fstat(fd, &post) != 0 || !same_version(&st, &post) || total != (uint64_t)st.st_size) {
-		n->e.flags |= DD_ENTRY_CHANGED;
-		dd__tree_warn(w->t, "%s: changed while it was read", w->path.data);
-	}
-	rc = read_xattrs(w, n, fd, -1, NULL);
-out:
-	close(fd);
-	return rc;
+	return hash_file(&w->self, n, j.fd, &j.st, j.keep);
 }
 
 static int read_link(struct walk *w, struct dd__node *n, int dirfd, const char *name,
@@ -444,7 +649,8 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	struct dd_target_options defaults = DD_TARGET_OPTIONS_INIT;
 	struct walk w;
 	struct stat st;
-	int fd = -1, rc;
+	unsigned jobs;
+	int fd = -1, rc, prc;
 
 	if (!out || !ctx || !path)
 		return DD_EINVAL;
@@ -469,10 +675,14 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 		return rc;
 	}
 	w.root_dev = st.st_dev;
+	jobs = opts->jobs ? opts->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	rc = dd__tree_new(&w.t, ctx);
 	if (rc == 0)
-		rc = dd__hasher_new(&w.h, DD__ALG_SHA256);
-	if (rc || !(w.buf = malloc(READ_CHUNK)) || dd__buf_puts(&w.path, "/")) {
+		rc = hs_init(&w.self, w.head_bytes);
+	/* With more than one CPU, files are hashed by a pool while the walk goes on. */
+	if (rc == 0 && jobs > 1 && jobs < 1024 && pool_start(&w.pool, jobs, w.head_bytes))
+		pool_finish(&w.pool, NULL);
+	if (rc || dd__buf_puts(&w.path, "/")) {
 		close(fd);
 		rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
 		goto out;
@@ -484,6 +694,12 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 		rc = walk_dir(&w, fd, w.t->root, 0);
 	else
 		close(fd);
+	/* Every queued file is hashed before the tree is sorted. */
+	prc = pool_finish(&w.pool, w.t);
+	if (rc == 0)
+		rc = prc;
+	if (rc == 0)
+		rc = w.self.rc;
 	if (rc == 0)
 		rc = dd__tree_finalize(w.t);
 	if (rc) {
@@ -494,12 +710,14 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	*out = w.t;
 	w.t = NULL;
 out:
+	pool_finish(&w.pool, w.t);
+	if (w.t)
+		hs_finish(&w.self, w.t);
+	else
+		hs_finish(&w.self, *out);
 	dd_tree_free(w.t);
-	dd__hasher_free(w.h);
 	dd__buf_free(&w.path);
 	dd__buf_free(&w.tmp);
-	dd__buf_free(&w.content);
-	free(w.buf);
 	return rc;
 }
 

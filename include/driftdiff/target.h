@@ -21,9 +21,10 @@ struct dd_target_options {
 	unsigned version;
 	bool cross_mounts;  /* walk into other filesystems mounted below the root */
 	uint32_t head_bytes; /* keep this many leading bytes of each file (for libmagic); 0 none */
+	unsigned jobs;       /* threads hashing file contents; 0: one per CPU, 1: none */
 };
 #define DD_TARGET_OPTIONS_VERSION 1
-#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0 }
+#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0 }
 
 /*
  * Walk the root filesystem at PATH (a /proc/PID/root, an overlay merged

@@ -295,6 +295,7 @@ int cmd_report(int argc, char **argv)
 	}
 	to.cross_mounts = a.cross_mounts;
 	to.head_bytes = 4096;
+	to.jobs = (unsigned)a.jobs;
 	if (dd_ctx_new(&tctx)) {
 		fprintf(stderr, "driftdiff: out of memory\n");
 		goto out;

@@ -15,5 +15,6 @@
 #include "driftdiff/diff.h"
 #include "driftdiff/findings.h"
 #include "driftdiff/report.h"
+#include "driftdiff/verify.h"
 
 #endif

@@ -6,6 +6,7 @@
  * every file's SHA-256 come out of a single pass, with nothing on disk.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,34 @@ struct stream {
 	struct dd__buf content; /* a kept file's content while it streams */
 	struct dd_tree *tree;   /* being built, for its arena */
 	char where[160];        /* "layer 2 (sha256:abcd...)" */
+	struct pipeline *pipe;  /* decompression on its own thread, or NULL */
+};
+
+/*
+ * The pipeline: one thread reads the blob, hashes it and inflates it into
+ * a ring of chunks; the caller's thread hashes the tar stream, parses it,
+ * hashes every file and builds the tree. The decompressing side has its
+ * own context, so the two never write the same error message.
+ */
+#define NCHUNK 8
+#define CHUNK (1024 * 1024)
+
+struct chunk {
+	unsigned char *data;
+	size_t len;
+	uint64_t blob_bytes;    /* compressed bytes read when this chunk was made */
+};
+
+struct pipeline {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk ring[NCHUNK];
+	size_t head, count;     /* filled chunks waiting for the consumer */
+	bool eof, stop, held;   /* held: the consumer still uses ring[head] */
+	int err;                /* the producer's error code; message on pctx */
+	struct dd_ctx *pctx;
+	uint64_t blob_bytes;
 };
 
 static const unsigned char zeros[65536];
@@ -72,21 +101,188 @@ static la_ssize_t outer_read(struct archive *a, void *ud, const void **buf)
 	(void)a;
 	n = dd__rd_read(s->rd, s->buf, BUFSZ);
 	if (n < 0) {
-		s->err = (int)n;
+		if (s->pipe)
+			s->pipe->err = (int)n;
+		else
+			s->err = (int)n;
 		return -1;
 	}
 	if (s->l->has_size && s->blob_bytes + (uint64_t)n > (uint64_t)s->l->info.size) {
-		serr(s, DD_EVERIFY, "blob is larger than the %lld bytes its descriptor says",
-		     (long long)s->l->info.size);
+		if (s->pipe)
+			s->pipe->err = dd__error(s->pipe->pctx, DD_EVERIFY,
+						 "blob is larger than the %lld bytes its descriptor says",
+						 (long long)s->l->info.size);
+		else
+			serr(s, DD_EVERIFY, "blob is larger than the %lld bytes its descriptor says",
+			     (long long)s->l->info.size);
 		return -1;
 	}
 	if (dd__hasher_update(s->blob_h, s->buf, (size_t)n)) {
-		serr(s, DD_ENOMEM, "out of memory");
+		if (s->pipe)
+			s->pipe->err = dd__error(s->pipe->pctx, DD_ENOMEM, "out of memory");
+		else
+			serr(s, DD_ENOMEM, "out of memory");
 		return -1;
 	}
 	s->blob_bytes += (uint64_t)n;
 	*buf = s->buf;
 	return n;
+}
+
+/* The producer: inflate into the ring until the end, an error, or a stop. */
+static void *producer(void *arg)
+{
+	struct stream *s = arg;
+	struct pipeline *p = s->pipe;
+	const void *data;
+	size_t size, off;
+	la_int64_t aoff;
+	long n;
+	int r;
+
+	for (;;) {
+		r = archive_read_data_block(s->outer, &data, &size, &aoff);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			if (!p->err)
+				p->err = dd__error(p->pctx, DD_EFORMAT, "damaged layer: %s",
+						   archive_error_string(s->outer));
+			goto done;
+		}
+		for (off = 0; off < size;) {
+			size_t k = size - off > CHUNK ? CHUNK : size - off;
+			struct chunk *c;
+
+			pthread_mutex_lock(&p->mu);
+			while (p->count == NCHUNK - 1 && !p->stop)
+				pthread_cond_wait(&p->cv, &p->mu);
+			if (p->stop) {
+				pthread_mutex_unlock(&p->mu);
+				goto done;
+			}
+			c = &p->ring[(p->head + p->count) % NCHUNK];
+			pthread_mutex_unlock(&p->mu);
+			memcpy(c->data, (const unsigned char *)data + off, k);
+			c->len = k;
+			c->blob_bytes = s->blob_bytes;
+			pthread_mutex_lock(&p->mu);
+			p->count++;
+			pthread_cond_broadcast(&p->cv);
+			pthread_mutex_unlock(&p->mu);
+			off += k;
+		}
+	}
+	/* The blob digest covers bytes after the compressed stream's end too. */
+	while ((n = dd__rd_read(s->rd, s->buf, BUFSZ)) > 0) {
+		if (s->l->has_size && s->blob_bytes + (uint64_t)n > (uint64_t)s->l->info.size) {
+			p->err = dd__error(p->pctx, DD_EVERIFY, "blob is larger than its descriptor says");
+			goto done;
+		}
+		if (dd__hasher_update(s->blob_h, s->buf, (size_t)n)) {
+			p->err = dd__error(p->pctx, DD_ENOMEM, "out of memory");
+			goto done;
+		}
+		s->blob_bytes += (uint64_t)n;
+	}
+	if (n < 0)
+		p->err = (int)n;
+done:
+	pthread_mutex_lock(&p->mu);
+	p->eof = true;
+	p->blob_bytes = s->blob_bytes;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/*
+ * The next chunk for the consumer, releasing the one it held. Returns its
+ * length, 0 at the end, -1 when the producer failed.
+ */
+static long pipe_next(struct pipeline *p, const unsigned char **data, uint64_t *blob_bytes)
+{
+	long len;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->held) {
+		p->head = (p->head + 1) % NCHUNK;
+		p->count--;
+		p->held = false;
+		pthread_cond_broadcast(&p->cv);
+	}
+	while (!p->count && !p->eof)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->count) {
+		*data = p->ring[p->head].data;
+		*blob_bytes = p->ring[p->head].blob_bytes;
+		len = (long)p->ring[p->head].len;
+		p->held = true;
+	} else {
+		len = p->err ? -1 : 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return len;
+}
+
+static void pipe_stop(struct stream *s)
+{
+	struct pipeline *p = s->pipe;
+	size_t i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->thread, NULL);
+	for (i = 0; i < NCHUNK; i++)
+		free(p->ring[i].data);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	dd_ctx_free(p->pctx);
+	free(p);
+	s->pipe = NULL;
+}
+
+static int pipe_start(struct stream *s)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+	size_t i;
+
+	if (!p)
+		return DD_ENOMEM;
+	for (i = 0; i < NCHUNK; i++)
+		if (!(p->ring[i].data = malloc(CHUNK)))
+			goto fail;
+	if (dd_ctx_new(&p->pctx))
+		goto fail;
+	dd_ctx_set_limits(p->pctx, &s->ctx->limits);
+	if (pthread_mutex_init(&p->mu, NULL) || pthread_cond_init(&p->cv, NULL))
+		goto fail;
+	s->pipe = p;
+	dd__rd_set_ctx(s->rd, p->pctx);
+	if (pthread_create(&p->thread, NULL, producer, s) != 0) {
+		dd__rd_set_ctx(s->rd, s->ctx);
+		s->pipe = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	for (i = 0; i < NCHUNK; i++)
+		free(p->ring[i].data);
+	dd_ctx_free(p->pctx);
+	free(p);
+	return DD_ENOMEM;
+}
+
+/* The producer's error, moved onto the caller's context with the layer named. */
+static int pipe_error(struct stream *s)
+{
+	const char *msg = dd_ctx_error(s->pipe->pctx);
+
+	return serr(s, s->pipe->err, "%s", *msg ? msg : dd_strerror(s->pipe->err));
 }
 
 /* Decompressed bytes: the diff_id covers exactly these. */
@@ -97,18 +293,34 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 	const void *p;
 	size_t size;
 	la_int64_t off;
+	uint64_t blob_bytes;
 	int r;
 
 	(void)a;
 	if (s->err)
 		return -1;
-	r = archive_read_data_block(s->outer, &p, &size, &off);
-	if (r == ARCHIVE_EOF)
-		return 0;
-	if (r < ARCHIVE_WARN) {
-		if (!s->err)
-			serr(s, DD_EFORMAT, "damaged layer: %s", archive_error_string(s->outer));
-		return -1;
+	if (s->pipe) {
+		const unsigned char *data;
+		long len = pipe_next(s->pipe, &data, &blob_bytes);
+
+		if (len < 0) {
+			pipe_error(s);
+			return -1;
+		}
+		if (len == 0)
+			return 0;
+		p = data;
+		size = (size_t)len;
+	} else {
+		r = archive_read_data_block(s->outer, &p, &size, &off);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN) {
+			if (!s->err)
+				serr(s, DD_EFORMAT, "damaged layer: %s", archive_error_string(s->outer));
+			return -1;
+		}
+		blob_bytes = s->blob_bytes;
 	}
 	s->tar_bytes += size;
 	if (s->tar_bytes > lim->max_layer_bytes) {
@@ -116,7 +328,7 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 		     (unsigned long long)lim->max_layer_bytes);
 		return -1;
 	}
-	if (s->tar_bytes > (16u << 20) && s->tar_bytes / (s->blob_bytes ? s->blob_bytes : 1) > lim->max_ratio) {
+	if (s->tar_bytes > (16u << 20) && s->tar_bytes / (blob_bytes ? blob_bytes : 1) > lim->max_ratio) {
 		serr(s, DD_ELIMIT, "decompresses more than %llu times its size (a decompression bomb?)",
 		     (unsigned long long)lim->max_ratio);
 		return -1;
@@ -578,6 +790,12 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	}
 	l->info.compression = compression_of(archive_filter_code(s.outer, 0));
 	check_media_type(&s);
+	/* Inflating is worth a thread of its own when there is a CPU for it. */
+	if (l->info.compression != DD_COMPRESSION_NONE && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+	    pipe_start(&s)) {
+		rc = serr(&s, DD_ENOMEM, "out of memory");
+		goto out;
+	}
 	archive_read_support_format_tar(s.inner);
 	if (archive_read_open(s.inner, &s, NULL, inner_read, NULL) != ARCHIVE_OK) {
 		rc = s.err ? s.err : serr(&s, DD_EFORMAT, "not a tar archive: %s",
@@ -599,6 +817,27 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 			goto out;
 	}
 	/* The digests cover every byte, including what follows the tar's end marker. */
+	if (s.pipe) {
+		const unsigned char *data;
+		uint64_t bb;
+		long len;
+
+		while ((len = pipe_next(s.pipe, &data, &bb)) > 0) {
+			if (dd__hasher_update(s.diff_h, data, (size_t)len)) {
+				rc = serr(&s, DD_ENOMEM, "out of memory");
+				goto out;
+			}
+			s.tar_bytes += (uint64_t)len;
+		}
+		if (len < 0) {
+			rc = pipe_error(&s);
+			goto out;
+		}
+		/* The producer has read the blob to its end and is done. */
+		pipe_stop(&s);
+		rc = finish_verify(&s);
+		goto out;
+	}
 	while ((r = archive_read_data_block(s.outer, &p, &size, &off)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {
 		if (dd__hasher_update(s.diff_h, p, size)) {
@@ -629,6 +868,7 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	}
 	rc = finish_verify(&s);
 out:
+	pipe_stop(&s);
 	if (s.inner)
 		archive_read_free(s.inner);
 	if (s.outer)

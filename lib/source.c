@@ -39,6 +39,7 @@ struct dd__src {
 
 struct dd__rd {
 	struct dd__src *src;
+	struct dd_ctx *ctx;    /* where read errors go (the source's by default) */
 	char *name;
 	uint64_t size, pos;
 	int fd;                /* own fd (directory source) or -1 */
@@ -406,6 +407,7 @@ static int rd_new(struct dd__src *src, const char *name, struct dd__rd **out)
 		return dd__error(src->ctx, DD_ENOMEM, "%s: out of memory", src->path);
 	}
 	rd->src = src;
+	rd->ctx = src->ctx;
 	rd->fd = -1;
 	rd->afd = -1;
 	*out = rd;
@@ -489,7 +491,7 @@ long dd__rd_read(struct dd__rd *rd, void *buf, size_t n)
 	if (rd->a) {
 		got = archive_read_data(rd->a, buf, n);
 		if (got < 0)
-			return dd__error(src->ctx, DD_EIO, "%s: %s: %s", src->path, rd->name,
+			return dd__error(rd->ctx, DD_EIO, "%s: %s: %s", src->path, rd->name,
 					 archive_error_string(rd->a));
 		rd->pos += (uint64_t)got;
 		return (long)got;
@@ -499,7 +501,7 @@ long dd__rd_read(struct dd__rd *rd, void *buf, size_t n)
 			got = read(rd->fd, buf, n);
 		while (got < 0 && errno == EINTR);
 		if (got < 0)
-			return dd__error(src->ctx, DD_EIO, "%s/%s: %s", src->path, rd->name,
+			return dd__error(rd->ctx, DD_EIO, "%s/%s: %s", src->path, rd->name,
 					 strerror(errno));
 		rd->pos += (uint64_t)got;
 		return (long)got;
@@ -512,12 +514,17 @@ long dd__rd_read(struct dd__rd *rd, void *buf, size_t n)
 		got = pread(src->fd, buf, n, (off_t)(rd->base + rd->pos));
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
-		return dd__error(src->ctx, DD_EIO, "%s: %s: %s", src->path, rd->name, strerror(errno));
+		return dd__error(rd->ctx, DD_EIO, "%s: %s: %s", src->path, rd->name, strerror(errno));
 	if (got == 0)
-		return dd__error(src->ctx, DD_EFORMAT, "%s: %s: archive is truncated",
+		return dd__error(rd->ctx, DD_EFORMAT, "%s: %s: archive is truncated",
 				 src->path, rd->name);
 	rd->pos += (uint64_t)got;
 	return (long)got;
+}
+
+void dd__rd_set_ctx(struct dd__rd *rd, struct dd_ctx *ctx)
+{
+	rd->ctx = ctx;
 }
 
 void dd__rd_close(struct dd__rd *rd)

@@ -28,6 +28,8 @@ uint64_t dd__rd_size(const struct dd__rd *rd);
 /* Read up to N bytes; 0 at the end, a negative DD_E* code on error. */
 long dd__rd_read(struct dd__rd *rd, void *buf, size_t n);
 void dd__rd_close(struct dd__rd *rd);
+/* Send RD's read errors to CTX (a reader running on another thread has its own). */
+void dd__rd_set_ctx(struct dd__rd *rd, struct dd_ctx *ctx);
 
 /* Read all of REL, refusing more than MAX bytes. */
 int dd__src_read_all(struct dd__src *src, const char *rel, uint64_t max, struct dd__buf *out);

@@ -9,7 +9,8 @@
 
 static const char help[] =
 	"List every rule driftdiff raises findings under: its stable id, family,\n"
-	"default severity, MITRE ATT&CK technique, title and remediation.\n"
+	"default severity, MITRE ATT&CK technique and title; --format json adds\n"
+	"the description and the remediation.\n"
 	"\n"
 	"  -f, --format FORMAT   text (default) or json\n"
 	"  -h, --help            show this help\n";
@@ -72,7 +73,7 @@ int cmd_rules(int argc, char **argv)
 			json_object_array_add(arr, o);
 		}
 		if (printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_SPACED)) < 0)
+								 JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
 			rc = EXIT_ERROR;
 		json_object_put(arr);
 	}

@@ -100,6 +100,11 @@ int cmd_verify(int argc, char **argv)
 	by_config = !digest;
 	if (by_config)
 		digest = dd_image_config_digest(img);
+	if (!digest) {
+		fprintf(stderr, "driftdiff: %s: the image records no digest to check\n", image);
+		rc = EXIT_ERROR;
+		goto out;
+	}
 	if (dd_digest_list_contains(list, digest)) {
 		printf("%s: approved (%s)\n", image, digest);
 		rc = EXIT_OK;

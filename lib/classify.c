@@ -747,7 +747,8 @@ int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_di
 	if (rc == 0)
 		rc = accounts(fs, diff, opts->image_tree, opts->target_tree);
 	if (rc == 0)
-		rc = dd__classify_packages(fs, diff, opts->image_tree, opts->target_tree);
+		rc = dd__classify_packages(fs, diff, opts->image_tree, opts->target_tree,
+					   opts->target_is_upper);
 	if (rc == 0 && opts->runtime_config)
 		rc = dd__classify_config(fs, opts->image, opts->runtime_config);
 	if (rc == 0)

@@ -2,7 +2,7 @@
  * Configuration drift: the container's runtime configuration (a `docker
  * inspect` document or an OCI runtime config.json) against the config of
  * the image it was started from, and the settings that let drift happen
- * or let it out of the container (DD-CFG-001 to DD-CFG-010).
+ * or let it out of the container (DD-CFG-001 to DD-CFG-011).
  *
  * Both documents are untrusted: every member is type-checked, a value of
  * the wrong type is an error naming the file and the member, and arrays
@@ -1290,7 +1290,7 @@ static int settings_drift(struct dd_findings *fs, const struct runtime *rt)
 	return rc;
 }
 
-/* ---- DD-CFG-010: which image ---- */
+/* ---- DD-CFG-010, DD-CFG-011: which image ---- */
 
 static bool pinned(const char *ref)
 {
@@ -1331,11 +1331,9 @@ static int image_drift(struct dd_findings *fs, struct dd_image *img, const struc
 		if (dd__buf_printf(&b, "the container runs image %s, not the image given (%s)", d.str,
 				   md ? md : cd ? cd : "no digest"))
 			rc = DD_ENOMEM;
-		f = rc ? NULL : add_detail(fs, "DD-CFG-010", &b);
+		f = rc ? NULL : add_detail(fs, "DD-CFG-011", &b);
 		if (!f)
 			rc = DD_ENOMEM;
-		else
-			f->severity = DD_SEVERITY_HIGH;
 	}
 	dd__buf_free(&b);
 	return rc;

@@ -31,7 +31,7 @@ const char *dd__findings_strdup(struct dd_findings *fs, const char *s, size_t le
 
 /* Package drift (pkgdb.c): packages added, removed, changed; tampered files. */
 int dd__classify_packages(struct dd_findings *fs, const struct dd_diff *diff,
-			  const struct dd_tree *image, const struct dd_tree *target);
+			  const struct dd_tree *image, const struct dd_tree *target, bool target_is_upper);
 /* Configuration drift (config.c): the runtime config against the image config. */
 int dd__classify_config(struct dd_findings *fs, struct dd_image *img, const char *runtime_config);
 /* Apply a policy (policy.c): severities, disabled rules, allowances. */

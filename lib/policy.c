@@ -92,6 +92,12 @@ static int load_rules(struct dd_policy *p, struct dd_ctx *ctx, struct json_objec
 			return dd__error(ctx, DD_EFORMAT, "%s: rules: unknown rule id '%s'", p->path, id);
 		if (!json_object_is_type(val, json_type_object))
 			return dd__error(ctx, DD_EFORMAT, "%s: rules.%s: not an object", p->path, id);
+		json_object_object_foreach(val, k, unused) {
+			(void)unused;
+			/* A misspelt key would silently do nothing: refuse it. */
+			if (strcmp(k, "severity") && strcmp(k, "enabled") && strcmp(k, "justification"))
+				return dd__error(ctx, DD_EFORMAT, "%s: rules.%s: unknown key '%s'", p->path, id, k);
+		}
 		if (sev && ((r->severity = dd_severity_parse(sev)) <= 0 || r->severity > DD_SEVERITY_CRITICAL))
 			return dd__error(ctx, DD_EFORMAT, "%s: rules.%s: unknown severity '%s'", p->path, id, sev);
 		if (!sev)
@@ -101,7 +107,7 @@ static int load_rules(struct dd_policy *p, struct dd_ctx *ctx, struct json_objec
 				return dd__error(ctx, DD_EFORMAT, "%s: rules.%s.enabled: not a boolean", p->path, id);
 			r->disabled = !json_object_get_boolean(en);
 		}
-		if (r->disabled && !why)
+		if (r->disabled && (!why || !*why))
 			return dd__error(ctx, DD_EFORMAT, "%s: rules.%s: disabling a rule needs a justification",
 					 p->path, id);
 		if (why && !(r->justification = strdup(why)))
@@ -124,6 +130,12 @@ static int load_allowance(struct dd_policy *p, struct dd_ctx *ctx, struct json_o
 
 	if (!json_object_is_type(o, json_type_object))
 		return dd__error(ctx, DD_EFORMAT, "%s: allow[%zu]: not an object", p->path, idx);
+	json_object_object_foreach(o, k, unused) {
+		(void)unused;
+		if (strcmp(k, "rule") && strcmp(k, "paths") && strcmp(k, "packages") &&
+		    strcmp(k, "justification") && strcmp(k, "expires"))
+			return dd__error(ctx, DD_EFORMAT, "%s: allow[%zu]: unknown key '%s'", p->path, idx, k);
+	}
 	if (!rule || (strcmp(rule, "*") && !dd_rule_find(rule)))
 		return dd__error(ctx, DD_EFORMAT, "%s: allow[%zu]: unknown or missing rule '%s'", p->path, idx,
 				 rule ? rule : "");
@@ -144,9 +156,9 @@ static int load_allowance(struct dd_policy *p, struct dd_ctx *ctx, struct json_o
 		struct json_object *v = json_object_array_get_idx(paths, i);
 
 		src.len = 0;
-		if (!json_object_is_type(v, json_type_string) ||
+		if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v) ||
 		    dd__buf_printf(&src, "%s: allow[%zu]: %s", p->path, idx, why))
-			rc = dd__error(ctx, DD_EFORMAT, "%s: allow[%zu].paths[%zu]: not a string", p->path, idx, i);
+			rc = dd__error(ctx, DD_EFORMAT, "%s: allow[%zu].paths[%zu]: not a pattern", p->path, idx, i);
 		else
 			rc = dd_ignore_add(a->paths, json_object_get_string(v), src.data);
 	}
@@ -226,6 +238,11 @@ int dd_policy_load(struct dd_policy **out, struct dd_ctx *ctx, const char *path)
 			rc = dd__error(ctx, DD_EFORMAT, "%s: unknown key '%s'", path, key);
 			goto out;
 		}
+	}
+	if ((dd__json_has(doc, "rules") && !dd__json_obj(doc, "rules")) ||
+	    (dd__json_has(doc, "allow") && !dd__json_arr(doc, "allow"))) {
+		rc = dd__error(ctx, DD_EFORMAT, "%s: \"rules\" must be an object and \"allow\" an array", path);
+		goto out;
 	}
 	rules = dd__json_obj(doc, "rules");
 	if (rules && (rc = load_rules(p, ctx, rules)))

@@ -106,8 +106,10 @@ static int summarize(struct dd__report *r)
 		}
 		s->reported++;
 		s->kinds[c->kind]++;
-		if (!r->covered[i])
-			s->by_severity[c->severity]++;
+		/* A covered change speaks through its findings (which a policy may have silenced). */
+		if (r->covered[i])
+			continue;
+		s->by_severity[c->severity]++;
 		if (c->severity > s->max)
 			s->max = c->severity;
 	}
@@ -198,11 +200,11 @@ static int text_finding(struct dd__report *r, struct dd__buf *b, const struct dd
 			return DD_ENOMEM;
 	if (f->npaths > 3 && dd__buf_printf(b, " and %zu more", f->npaths - 3))
 		return DD_ENOMEM;
-	if (f->package && dd__buf_printf(b, "%s%s %s%s%s%s", f->npaths ? " " : ": ", f->package->name,
+	if (f->package && dd__buf_printf(b, "%s%s%s%s%s%s", f->npaths ? " " : ": ", f->package->name,
+					 f->package->old_version || f->package->version ? " " : "",
 					 f->package->old_version ? f->package->old_version : "",
 					 f->package->old_version && f->package->version ? " -> " : "",
-					 f->package->version ? f->package->version : "",
-					 f->package->ecosystem ? "" : ""))
+					 f->package->version ? f->package->version : ""))
 		return DD_ENOMEM;
 	if (f->package && f->package->ecosystem && dd__buf_printf(b, " [%s]", f->package->ecosystem))
 		return DD_ENOMEM;

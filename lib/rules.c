@@ -177,6 +177,10 @@ static const struct dd_rule rules[] = {
 	  "The container's image is named by a tag rather than a digest, so what runs can change under the same name.",
 	  "Pin images by digest.",
 	  NULL),
+	R("DD-CFG-011", "config", HIGH, "Container runs another image",
+	  "The runtime configuration names an image ID that is neither the config nor the manifest digest of the image given, so the container was not started from it.",
+	  "Compare against the image the container really runs, and find out why it differs.",
+	  "T1525"),
 	/* digest verification (driftdiff verify) */
 	R("DD-DIG-001", "digest", HIGH, "Image digest not approved",
 	  "The image's manifest digest is not among the approved digests.",

@@ -42,8 +42,10 @@ struct dd_report_options {
 				 DD_SEVERITY_NONE, true, NULL, false, NULL, NULL }
 
 /*
- * Would the report fail a CI gate? True when a change or finding that is
- * not ignored reaches THRESHOLD.
+ * Would the report fail a CI gate? True when a finding that no policy
+ * suppressed, or a change that is neither ignored nor covered by any
+ * finding, reaches THRESHOLD. A finding speaks for the change that raised
+ * it, so a change whose findings a policy suppressed does not count.
  */
 DD_API bool dd_report_has_drift(const struct dd_diff *diff, const struct dd_findings *f,
 				enum dd_severity threshold);

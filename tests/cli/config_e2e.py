@@ -31,7 +31,7 @@ RISKY = [
     ("DD-CFG-008", "high", ["host /etc mounted read-only"], "/host/etc"),
     ("DD-CFG-009", "low", ["writable root filesystem; no-new-privileges not set"], None),
     ("DD-CFG-010", "low", ["example.com/driftdiff-umoci:latest"], None),
-    ("DD-CFG-010", "high", ["the container runs image sha256:1111", "not the image given"], None),
+    ("DD-CFG-011", "high", ["the container runs image sha256:1111", "not the image given"], None),
 ]
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

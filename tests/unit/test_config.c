@@ -245,7 +245,7 @@ static void test_fixture_files(void **state)
 	size_t i;
 	static const char *const rules[] = {
 		"DD-CFG-001", "DD-CFG-002", "DD-CFG-003", "DD-CFG-004", "DD-CFG-005",
-		"DD-CFG-006", "DD-CFG-007", "DD-CFG-008", "DD-CFG-009", "DD-CFG-010",
+		"DD-CFG-006", "DD-CFG-007", "DD-CFG-008", "DD-CFG-009", "DD-CFG-010", "DD-CFG-011",
 	};
 
 	snprintf(path, sizeof(path), "%s/config/oci-config.json", fixtures());
@@ -548,7 +548,7 @@ static void test_rootfs_nnp(void **state)
 			    "writable root filesystem; no-new-privileges not set");
 }
 
-/* ---- DD-CFG-010 ---- */
+/* ---- DD-CFG-010, DD-CFG-011 ---- */
 
 static void test_image_ref(void **state)
 {
@@ -566,7 +566,7 @@ static void test_image_ref(void **state)
 
 	/* Another image than the one given: high. */
 	classify(f, "[{\"Image\": \"" OTHER_DIGEST "\", " DCONFIG_OK ", " DHOST_OK "}]");
-	fd = one(f, "DD-CFG-010");
+	fd = one(f, "DD-CFG-011");
 	assert_int_equal(fd->severity, DD_SEVERITY_HIGH);
 	detail_has(fd, "the container runs image " OTHER_DIGEST ", not the image given");
 

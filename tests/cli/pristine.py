@@ -11,7 +11,9 @@ import json
 
 from ddtest import SKIP, Checker, fixture, run
 
-IMAGES = [("oci-umoci", "latest"), ("oci-umoci", "v1"), ("demo", "latest")]
+# fixtures/pkg/image is made of real Debian packages (dpkg database, .list,
+# .md5sums), so package rules get a pristine run too.
+IMAGES = [("oci-umoci", "latest"), ("oci-umoci", "v1"), ("demo", "latest"), ("pkg/image", "latest")]
 
 
 def main():
@@ -21,10 +23,10 @@ def main():
     c = Checker()
     with tempfile.TemporaryDirectory() as d:
         for name, tag in IMAGES:
-            layout = os.path.join(d, name)
+            layout = os.path.join(d, name.replace("/", "-"))
             if not os.path.exists(layout):
                 shutil.copytree(fixture(name), layout)
-            bundle = os.path.join(d, f"{name}-{tag}")
+            bundle = os.path.join(d, f"{name.replace('/', '-')}-{tag}")
             subprocess.run(["umoci", "unpack", "--image", f"{layout}:{tag}", bundle], check=True,
                            capture_output=True)
             rootfs = os.path.join(bundle, "rootfs")

@@ -1,6 +1,7 @@
 /* driftdiff verify: is this image one of the approved ones? */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -120,6 +121,14 @@ int cmd_verify(int argc, char **argv)
 	if (by_config)
 		printf("  the %s records no manifest digest: %s is its config digest (the image ID)\n",
 		       dd_image_format_name(dd_image_format(img)), digest);
+	/* A tag can be moved to other content: deployments should name the digest. */
+	if (dd_image_ref(img) && !strchr(dd_image_ref(img), '@')) {
+		const struct dd_rule *tag = dd_rule_find("DD-DIG-002");
+
+		if (tag)
+			printf("  %s %s %s: %s; pin it as %s@%s\n", dd_severity_name(tag->severity), tag->id,
+			       tag->title, dd_image_ref(img), dd_image_ref(img), digest);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("driftdiff: write error on standard output");
 		rc = EXIT_ERROR;

@@ -47,7 +47,9 @@ def main():
                            ("--approved", ["--approved", approved])]:
             rc, out, err = run("verify", "--ref", "latest", *args, UMOCI)
             c.check(rc == 0, f"{what}: exit {rc}, want 0: {err}")
-            c.check(out.decode() == f"{UMOCI}: approved ({LATEST})\n", f"{what}: stdout {out!r}")
+            c.check(out.decode() == f"{UMOCI}: approved ({LATEST})\n"
+                    f"  low DD-DIG-002 Image reference without a digest: latest; pin it as latest@{LATEST}\n",
+                    f"{what}: stdout {out!r}")
             c.check(err == "", f"{what}: stderr {err!r}")
 
         # not approved: another image of the same layout

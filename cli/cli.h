@@ -31,6 +31,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Print the library's error for CTX; returns EXIT_ERROR. */
 int cli_fail(struct dd_ctx *ctx);
+/* Parse one --limit NAME=N into LIMITS; an error message and EXIT_ERROR when bad. */
+int cli_limit_option(struct dd_limits *limits, const char *cmd, const char *arg);
+/* Install LIMITS (fields left 0 keep their defaults) on CTX. */
+int cli_apply_limits(struct dd_ctx *ctx, const struct dd_limits *limits);
+
+/* The --limit line of every command's --help. */
+#define CLI_LIMIT_HELP \
+	"      --limit NAME=N        change a safety limit (max-entries, max-path, max-json,\n" \
+	"                            max-json-depth, max-layer-bytes, max-ratio, max-xattr,\n" \
+	"                            max-link-hops, max-index-depth, max-layers, max-depth)\n"
+
 /* Print the usage of CMD to F. */
 void cli_print_usage(const struct cli_cmd *cmd, FILE *f);
 

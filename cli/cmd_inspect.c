@@ -18,6 +18,7 @@ static const char help[] =
 	"  -p, --platform P      OS/ARCH[/VARIANT] of a multi-platform image (default: host)\n"
 	"  -f, --format FORMAT   text (default) or json\n"
 	"      --no-verify       do not read the layers (faster; nothing is verified)\n"
+	CLI_LIMIT_HELP
 	"  -h, --help            show this help\n";
 
 static const char *verify_name(enum dd_verify v, int read)
@@ -192,9 +193,11 @@ int cmd_inspect(int argc, char **argv)
 		IMAGE_LONG_OPTIONS,
 		{ "format", required_argument, NULL, 'f' },
 		{ "no-verify", no_argument, NULL, 'N' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct dd_limits limits = DD_LIMITS_INIT;
 	const char *ref = NULL, *platform = NULL, *format = "text";
 	struct dd_ctx *ctx = NULL;
 	struct dd_image *img = NULL;
@@ -209,6 +212,10 @@ int cmd_inspect(int argc, char **argv)
 		case 'p': platform = optarg; break;
 		case 'f': format = optarg; break;
 		case 'N': verify = 0; break;
+		case 'L':
+			if (cli_limit_option(&limits, "inspect", optarg))
+				return EXIT_ERROR;
+			break;
 		case 'h':
 			cli_print_usage(cli_find("inspect"), stdout);
 			printf("\n%s", help);
@@ -226,6 +233,10 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage_error("inspect", "unknown format '%s' (text, json)", format);
 	if (dd_ctx_new(&ctx)) {
 		fprintf(stderr, "driftdiff: out of memory\n");
+		return EXIT_ERROR;
+	}
+	if (cli_apply_limits(ctx, &limits)) {
+		dd_ctx_free(ctx);
 		return EXIT_ERROR;
 	}
 	rc = cli_open_image(ctx, &img, argv[optind], ref, platform);

@@ -38,6 +38,7 @@ static const char help[] =
 	"  -f, --format FORMAT   text (default), jsonl, or manifest (the saved form)\n"
 	"  -o, --output FILE     write to FILE (default standard output); implies\n"
 	"                        --format manifest unless --format is given\n"
+	CLI_LIMIT_HELP
 	"  -h, --help            show this help\n";
 
 int cmd_manifest(int argc, char **argv)
@@ -46,9 +47,11 @@ int cmd_manifest(int argc, char **argv)
 		IMAGE_LONG_OPTIONS,
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct dd_limits limits = DD_LIMITS_INIT;
 	const char *ref = NULL, *platform = NULL, *format = NULL, *output = NULL;
 	struct dd_ctx *ctx = NULL;
 	struct dd_image *img = NULL;
@@ -64,6 +67,10 @@ int cmd_manifest(int argc, char **argv)
 		case 'p': platform = optarg; break;
 		case 'f': format = optarg; break;
 		case 'o': output = optarg; break;
+		case 'L':
+			if (cli_limit_option(&limits, "manifest", optarg))
+				return EXIT_ERROR;
+			break;
 		case 'h':
 			cli_print_usage(cli_find("manifest"), stdout);
 			printf("\n%s", help);
@@ -83,6 +90,10 @@ int cmd_manifest(int argc, char **argv)
 		return cli_usage_error("manifest", "unknown format '%s' (text, jsonl, manifest)", format);
 	if (dd_ctx_new(&ctx)) {
 		fprintf(stderr, "driftdiff: out of memory\n");
+		return EXIT_ERROR;
+	}
+	if (cli_apply_limits(ctx, &limits)) {
+		dd_ctx_free(ctx);
 		return EXIT_ERROR;
 	}
 	rc = cli_open_image(ctx, &img, argv[optind], ref, platform);

@@ -46,12 +46,13 @@ static const char help[] =
 	"      --no-cache            neither read nor store the image's tree in the manifest\n"
 	"                            cache ($XDG_CACHE_HOME/driftdiff)\n"
 	"  -j, --jobs N              threads to use (default: the number of CPUs)\n"
+	CLI_LIMIT_HELP
 	"  -h, --help                show this help\n"
 	"\n"
 	"Exit status: 0 no drift at or above --fail-on, 1 drift, 2 error.\n";
 
 enum { OPT_TARGET_REF = 256, OPT_FAIL_ON, OPT_NO_DEFAULTS, OPT_CROSS, OPT_COLOR, OPT_CATEGORY,
-       OPT_CONFIG, OPT_POLICY, OPT_EVIDENCE, OPT_NO_CACHE, OPT_JOBS };
+       OPT_CONFIG, OPT_POLICY, OPT_EVIDENCE, OPT_NO_CACHE, OPT_JOBS, OPT_LIMIT };
 
 struct report_args {
 	const char *ref, *platform, *target_ref, *upper, *type, *format, *output;
@@ -60,6 +61,7 @@ struct report_args {
 	size_t nignores;
 	bool no_defaults, all, cross_mounts, no_cache;
 	long jobs;
+	struct dd_limits limits;
 };
 
 /* "file:///abs/path/" for SARIF's originalUriBaseIds. */
@@ -112,6 +114,7 @@ static int parse(struct report_args *a, int argc, char **argv)
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "evidence", required_argument, NULL, OPT_EVIDENCE },
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -144,6 +147,10 @@ static int parse(struct report_args *a, int argc, char **argv)
 		case OPT_POLICY: a->policy = optarg; break;
 		case OPT_EVIDENCE: a->evidence = optarg; break;
 		case OPT_NO_CACHE: a->no_cache = true; break;
+		case OPT_LIMIT:
+			if (cli_limit_option(&a->limits, "report", optarg))
+				return EXIT_ERROR;
+			break;
 		case 'j': {
 			char *end;
 
@@ -229,7 +236,7 @@ static void *read_target(void *arg)
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_args a = { 0 };
+	struct report_args a = { .limits = DD_LIMITS_INIT };
 	struct dd_report_options ro = DD_REPORT_OPTIONS_INIT;
 	struct dd_target_options to = DD_TARGET_OPTIONS_INIT;
 	struct dd_diff_options dopts = DD_DIFF_OPTIONS_INIT;
@@ -282,6 +289,8 @@ int cmd_report(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	rc = EXIT_ERROR;
+	if (cli_apply_limits(ctx, &a.limits))
+		goto out;
 	if (!a.no_cache)
 		cache = dd_default_cache_dir();
 	if (cli_open_image_cached(ctx, &img, image_path, a.ref, a.platform, cache))
@@ -296,7 +305,7 @@ int cmd_report(int argc, char **argv)
 	to.cross_mounts = a.cross_mounts;
 	to.head_bytes = 4096;
 	to.jobs = (unsigned)a.jobs;
-	if (dd_ctx_new(&tctx)) {
+	if (dd_ctx_new(&tctx) || cli_apply_limits(tctx, &a.limits)) {
 		fprintf(stderr, "driftdiff: out of memory\n");
 		goto out;
 	}

@@ -19,6 +19,7 @@ static const char help[] =
 	"  -e, --expect DIGEST   an approved digest (sha256:...); may be repeated\n"
 	"  -a, --approved FILE   a file of approved digests, one per line; blank lines\n"
 	"                        and '#' comments are ignored; may be repeated\n"
+	CLI_LIMIT_HELP
 	"  -h, --help            show this help\n"
 	"\n"
 	"Exit status: 0 approved, 1 not approved (DD-DIG-001), 2 error.\n";
@@ -29,6 +30,7 @@ int cmd_verify(int argc, char **argv)
 		IMAGE_LONG_OPTIONS,
 		{ "expect", required_argument, NULL, 'e' },
 		{ "approved", required_argument, NULL, 'a' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -40,6 +42,7 @@ int cmd_verify(int argc, char **argv)
 	struct dd_digest_list *list = NULL;
 	const struct dd_tree *tree;
 	const struct dd_rule *rule;
+	struct dd_limits limits = DD_LIMITS_INIT;
 	bool by_config;
 	int c, rc = EXIT_ERROR;
 
@@ -58,6 +61,10 @@ int cmd_verify(int argc, char **argv)
 		case 'p': platform = optarg; break;
 		case 'e': expect[nexpect++] = optarg; break;
 		case 'a': approved[napproved++] = optarg; break;
+		case 'L':
+			if (cli_limit_option(&limits, "verify", optarg))
+				goto out;
+			break;
 		case 'h':
 			cli_print_usage(cli_find("verify"), stdout);
 			printf("\n%s", help);
@@ -84,6 +91,8 @@ int cmd_verify(int argc, char **argv)
 		fprintf(stderr, "driftdiff: out of memory\n");
 		goto out;
 	}
+	if (cli_apply_limits(ctx, &limits))
+		goto out;
 	/* The list first: a bad approval file is reported before any image is read. */
 	if (dd_digest_list_new(&list, ctx))
 		goto fail;

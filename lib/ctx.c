@@ -1,5 +1,6 @@
 /* The context: last error message and limits. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,42 @@ static const struct dd_limits default_limits = {
 	.max_xattr = 64u << 10,
 	.max_link_hops = 8,
 	.max_index_depth = 8,
+	.max_layers = 500,
+	.max_json_depth = 64,
+	.max_depth = 256,
 };
+
+static const struct {
+	const char *name;
+	size_t offset;
+} limit_names[] = {
+	{ "max-entries", offsetof(struct dd_limits, max_entries) },
+	{ "max-path", offsetof(struct dd_limits, max_path) },
+	{ "max-json", offsetof(struct dd_limits, max_json) },
+	{ "max-json-depth", offsetof(struct dd_limits, max_json_depth) },
+	{ "max-layer-bytes", offsetof(struct dd_limits, max_layer_bytes) },
+	{ "max-ratio", offsetof(struct dd_limits, max_ratio) },
+	{ "max-xattr", offsetof(struct dd_limits, max_xattr) },
+	{ "max-link-hops", offsetof(struct dd_limits, max_link_hops) },
+	{ "max-index-depth", offsetof(struct dd_limits, max_index_depth) },
+	{ "max-layers", offsetof(struct dd_limits, max_layers) },
+	{ "max-depth", offsetof(struct dd_limits, max_depth) },
+};
+
+uint64_t *dd_limits_field(struct dd_limits *limits, const char *name)
+{
+	size_t i;
+
+	for (i = 0; limits && name && i < DD_ARRAY_SIZE(limit_names); i++)
+		if (!strcmp(limit_names[i].name, name))
+			return (uint64_t *)((char *)limits + limit_names[i].offset);
+	return NULL;
+}
+
+const char *dd_limits_name(size_t i)
+{
+	return i < DD_ARRAY_SIZE(limit_names) ? limit_names[i].name : NULL;
+}
 
 int dd_ctx_new(struct dd_ctx **out)
 {
@@ -74,6 +110,9 @@ int dd_ctx_set_limits(struct dd_ctx *ctx, const struct dd_limits *limits)
 	ctx->limits.max_xattr = TAKE(max_xattr);
 	ctx->limits.max_link_hops = TAKE(max_link_hops);
 	ctx->limits.max_index_depth = TAKE(max_index_depth);
+	ctx->limits.max_layers = TAKE(max_layers);
+	ctx->limits.max_json_depth = TAKE(max_json_depth);
+	ctx->limits.max_depth = TAKE(max_depth);
 	return 0;
 }
 #undef TAKE

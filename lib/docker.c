@@ -158,6 +158,10 @@ int dd__docker_open(struct dd_image *img, const char *ref)
 		goto out;
 	}
 	nl = json_object_array_length(layers);
+	if (nl > ctx->limits.max_layers) {
+		rc = dd__error(ctx, DD_ELIMIT, "%s: %zu layers (limit max-layers)", img->path, nl);
+		goto out;
+	}
 	rc = dd__image_alloc_layers(img, nl);
 	if (rc)
 		goto out;

@@ -4,7 +4,6 @@
 
 #include "json.h"
 
-#define JSON_DEPTH 64
 
 /*
  * json-c's strict mode still takes NaN, Infinity, single-quoted strings
@@ -43,8 +42,8 @@ static bool finite_numbers(struct json_object *o, int depth)
 {
 	size_t i, n;
 
-	if (depth > 64)
-		return false;
+	if (depth > 4096)
+		return false; /* json-c already bounded the nesting (max-json-depth) */
 	switch (json_object_get_type(o)) {
 	case json_type_double:
 		return isfinite(json_object_get_double(o));
@@ -77,9 +76,9 @@ int dd__json_parse(struct dd_ctx *ctx, const char *what, const char *data, size_
 
 	*out = NULL;
 	if (len > ctx->limits.max_json || len > INT32_MAX)
-		return dd__error(ctx, DD_ELIMIT, "%s: JSON document of %zu bytes is over the limit",
+		return dd__error(ctx, DD_ELIMIT, "%s: JSON document of %zu bytes is over the limit (limit max-json)",
 				 what, len);
-	tok = json_tokener_new_ex(JSON_DEPTH);
+	tok = json_tokener_new_ex(ctx->limits.max_json_depth > 4096 ? 4096 : (int)ctx->limits.max_json_depth);
 	if (!tok)
 		return dd__error(ctx, DD_ENOMEM, "%s: out of memory", what);
 	if (!rfc8259_tokens(data, len)) {
@@ -94,9 +93,11 @@ int dd__json_parse(struct dd_ctx *ctx, const char *what, const char *data, size_
 	json_tokener_free(tok);
 	if (!obj || jerr != json_tokener_success) {
 		json_object_put(obj);
-		return dd__error(ctx, DD_EFORMAT, "%s: malformed JSON: %s", what,
+		return dd__error(ctx, jerr == json_tokener_error_depth ? DD_ELIMIT : DD_EFORMAT,
+				 "%s: malformed JSON: %s%s", what,
 				 jerr == json_tokener_continue ? "truncated document" :
-				 json_tokener_error_desc(jerr));
+				 json_tokener_error_desc(jerr),
+				 jerr == json_tokener_error_depth ? " (limit max-json-depth)" : "");
 	}
 	while (off < len && strchr(" \t\r\n", data[off]) && data[off])
 		off++;

@@ -324,12 +324,12 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 	}
 	s->tar_bytes += size;
 	if (s->tar_bytes > lim->max_layer_bytes) {
-		serr(s, DD_ELIMIT, "more than %llu uncompressed bytes",
+		serr(s, DD_ELIMIT, "more than %llu uncompressed bytes (limit max-layer-bytes)",
 		     (unsigned long long)lim->max_layer_bytes);
 		return -1;
 	}
 	if (s->tar_bytes > (16u << 20) && s->tar_bytes / (blob_bytes ? blob_bytes : 1) > lim->max_ratio) {
-		serr(s, DD_ELIMIT, "decompresses more than %llu times its size (a decompression bomb?)",
+		serr(s, DD_ELIMIT, "decompresses more than %llu times its size, a decompression bomb? (limit max-ratio)",
 		     (unsigned long long)lim->max_ratio);
 		return -1;
 	}
@@ -355,7 +355,7 @@ static int hash_zeros(struct stream *s, uint64_t n)
 
 	s->logical_bytes += n;
 	if (s->logical_bytes > lim->max_layer_bytes)
-		return serr(s, DD_ELIMIT, "sparse files expand past %llu bytes",
+		return serr(s, DD_ELIMIT, "sparse files expand past %llu bytes (limit max-layer-bytes)",
 			    (unsigned long long)lim->max_layer_bytes);
 	while (n) {
 		size_t k = n > sizeof(zeros) ? sizeof(zeros) : (size_t)n;
@@ -466,7 +466,7 @@ static int read_xattrs(struct stream *s, struct dd_tree *t, struct archive_entry
 		if (!name || !*name)
 			continue;
 		if (size > lim->max_xattr)
-			return serr(s, DD_ELIMIT, "entry '%s': xattr %s of %zu bytes",
+			return serr(s, DD_ELIMIT, "entry '%s': xattr %s of %zu bytes (limit max-xattr)",
 				    qpath(s, n->e.path, n->e.path_len), name, size);
 		xs[k].name = dd__arena_strndup(&t->arena, name, strlen(name));
 		xs[k].value = (const unsigned char *)dd__arena_strndup(&t->arena, value, size);
@@ -621,7 +621,7 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 		return serr(s, DD_ENOMEM, "out of memory");
 	len = s->path.len;
 	if (len > ctx->limits.max_path)
-		return serr(s, DD_ELIMIT, "entry name of %zu bytes is longer than %llu", len,
+		return serr(s, DD_ELIMIT, "entry name of %zu bytes is longer than %llu (limit max-path)", len,
 			    (unsigned long long)ctx->limits.max_path);
 	base = dd__path_base_off(s->path.data, len);
 	if (s->whiteouts && len - base >= 4 && memcmp(s->path.data + base, ".wh.", 4) == 0)
@@ -638,7 +638,7 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 	rc = dd__tree_mkparents(t, &parent, s->path.data, len, s->layer, &replaced);
 	if (rc)
 		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
-			    rc == DD_ELIMIT ? "too many entries" : "out of memory");
+			    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "out of memory");
 	if (replaced && s->img)
 		dd__image_warn(s->img, "%s: '%s' was written beneath a non-directory, which was replaced by a directory",
 			       s->where, qpath(s, s->path.data, len));
@@ -652,7 +652,7 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 	rc = dd__tree_put(t, &n, parent, s->path.data, len, type, s->layer);
 	if (rc)
 		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
-			    rc == DD_ELIMIT ? "too many entries" : "cannot add");
+			    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "cannot add");
 	n->e.mode = (uint32_t)archive_entry_perm(e) & 07777;
 	n->e.uid = (uint64_t)archive_entry_uid(e);
 	n->e.gid = (uint64_t)archive_entry_gid(e);
@@ -671,7 +671,7 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 			return serr(s, DD_EFORMAT, "symlink '%s' without a target",
 				    qpath(s, s->path.data, len));
 		if (strlen(target) > ctx->limits.max_path)
-			return serr(s, DD_ELIMIT, "symlink '%s': target longer than %llu bytes",
+			return serr(s, DD_ELIMIT, "symlink '%s': target longer than %llu bytes (limit max-path)",
 				    qpath(s, s->path.data, len), (unsigned long long)ctx->limits.max_path);
 		n->e.target_len = strlen(target);
 		n->e.target = dd__arena_strndup(&t->arena, target, n->e.target_len);

@@ -113,7 +113,7 @@ static int read_blob(struct dd_image *img, const struct desc *d, const char *wha
 		return dd__error(ctx, DD_EUNSUPPORTED, "%s: %s %s: digest algorithm not supported",
 				 img->path, what, d->digest_raw);
 	if ((uint64_t)d->size > ctx->limits.max_json)
-		return dd__error(ctx, DD_ELIMIT, "%s: %s %s: %lld bytes is over the limit for a document",
+		return dd__error(ctx, DD_ELIMIT, "%s: %s %s: %lld bytes is over the limit for a document (limit max-json)",
 				 img->path, what, d->digest.str, (long long)d->size);
 	rc = dd__digest_blob_path(&path, &d->digest);
 	if (rc)
@@ -188,7 +188,7 @@ static int walk_nested(struct walk *w, const struct desc *d, size_t top, const c
 	int rc;
 
 	if (w->depth >= img->ctx->limits.max_index_depth || w->depth >= DD_ARRAY_SIZE(w->stack))
-		return dd__error(img->ctx, DD_ELIMIT, "%s: image indexes nested deeper than %zu",
+		return dd__error(img->ctx, DD_ELIMIT, "%s: image indexes nested deeper than %zu (limit max-index-depth)",
 				 img->path, w->depth);
 	for (i = 0; i < w->depth; i++)
 		if (d->digest_rc == 0 && dd__digest_equal(&w->stack[i], &d->digest))
@@ -350,6 +350,10 @@ static int load_manifest(struct dd_image *img, const struct desc *md)
 		goto out;
 	}
 	n = json_object_array_length(layers);
+	if (n > ctx->limits.max_layers) {
+		rc = dd__error(ctx, DD_ELIMIT, "%s: %zu layers (limit max-layers)", what.data, n);
+		goto out;
+	}
 	rc = dd__image_alloc_layers(img, n);
 	if (rc)
 		goto out;

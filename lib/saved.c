@@ -136,7 +136,7 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 	    path->len != tmp->len || memcmp(path->data, tmp->data, tmp->len) != 0)
 		return dd__error(ctx, DD_EFORMAT, "%s: path is not absolute and normalised", where);
 	if (path->len > ctx->limits.max_path)
-		return dd__error(ctx, DD_ELIMIT, "%s: path longer than %llu bytes", where,
+		return dd__error(ctx, DD_ELIMIT, "%s: path longer than %llu bytes (limit max-path)", where,
 				 (unsigned long long)ctx->limits.max_path);
 	if (dd__tree_lookup(t, path->data, path->len) && path->len > 1)
 		return dd__error(ctx, DD_EFORMAT, "%s: duplicate path", where);
@@ -147,7 +147,7 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 		rc = dd__tree_put(t, &n, parent, path->data, path->len, type, (int)iv);
 	if (rc)
 		return dd__error(ctx, rc, "%s: %s", where,
-				 rc == DD_ELIMIT ? "too many entries" : "cannot add the entry");
+				 rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "cannot add the entry");
 	if (!get_u64(o, "mode", &v) || v > 07777)
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid mode", where);
 	n->e.mode = (uint32_t)v;

@@ -193,7 +193,7 @@ int dd__src_open_tar(struct dd__src **out, struct dd_ctx *ctx, const char *path)
 			goto out;
 		}
 		if (n >= ctx->limits.max_entries) {
-			rc = dd__error(ctx, DD_ELIMIT, "%s: more than %llu members", path,
+			rc = dd__error(ctx, DD_ELIMIT, "%s: more than %llu members (limit max-entries)", path,
 				       (unsigned long long)ctx->limits.max_entries);
 			goto out;
 		}
@@ -552,7 +552,7 @@ int dd__src_read_all(struct dd__src *src, const char *rel, uint64_t max, struct 
 	if (rc)
 		return rc;
 	if (dd__rd_size(rd) > max) {
-		rc = dd__error(src->ctx, DD_ELIMIT, "%s: %s: %llu bytes, more than the limit of %llu",
+		rc = dd__error(src->ctx, DD_ELIMIT, "%s: %s: %llu bytes, more than the limit of %llu (limit max-json)",
 			       src->path, rel, (unsigned long long)dd__rd_size(rd),
 			       (unsigned long long)max);
 		goto out;
@@ -571,7 +571,7 @@ int dd__src_read_all(struct dd__src *src, const char *rel, uint64_t max, struct 
 			break;
 		out->len += (size_t)got;
 		if (out->len > max) {
-			rc = dd__error(src->ctx, DD_ELIMIT, "%s: %s: more than the limit of %llu bytes",
+			rc = dd__error(src->ctx, DD_ELIMIT, "%s: %s: more than the limit of %llu bytes (limit max-json)",
 				       src->path, rel, (unsigned long long)max);
 			goto out;
 		}

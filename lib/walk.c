@@ -21,7 +21,7 @@
 #include "digest.h"
 #include "tree.h"
 
-#define MAX_DEPTH 256 /* each level holds one fd open */
+#define MAX_DEPTH 900 /* each level holds one fd open: below RLIMIT_NOFILE's usual 1024 */
 #define READ_CHUNK (1024 * 1024)
 
 
@@ -522,9 +522,11 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 				      w->path.data);
 			return 0;
 		}
-		if (depth + 1 >= MAX_DEPTH) {
+		if (depth + 1 >= w->ctx->limits.max_depth || depth + 1 >= MAX_DEPTH) {
 			n->e.flags |= DD_ENTRY_UNREADABLE;
-			dd__tree_warn(w->t, "%s: deeper than %d levels; not walked", w->path.data, MAX_DEPTH);
+			dd__tree_warn(w->t, "%s: deeper than %llu levels; not walked (limit max-depth)", w->path.data,
+				      (unsigned long long)(w->ctx->limits.max_depth < MAX_DEPTH ? w->ctx->limits.max_depth
+												: MAX_DEPTH));
 			return 0;
 		}
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -704,7 +706,7 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 		rc = dd__tree_finalize(w.t);
 	if (rc) {
 		rc = dd__error(ctx, rc, "%s: %s", path,
-			       rc == DD_ELIMIT ? "more entries than the limit" : "out of memory");
+			       rc == DD_ELIMIT ? "more entries than the limit (limit max-entries)" : "out of memory");
 		goto out;
 	}
 	*out = w.t;

@@ -47,9 +47,20 @@ struct dd_limits {
 	uint64_t max_xattr;        /* bytes of one xattr value; 64 KiB */
 	uint64_t max_link_hops;    /* symlinks followed inside an archive; 8 */
 	uint64_t max_index_depth;  /* nested OCI indexes; 8 */
+	uint64_t max_layers;       /* layers of one image; 500 */
+	uint64_t max_json_depth;   /* nesting of a JSON document; 64 */
+	uint64_t max_depth;        /* directory levels walked in a root filesystem; 256 */
 };
 #define DD_LIMITS_VERSION 1
-#define DD_LIMITS_INIT { DD_LIMITS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define DD_LIMITS_INIT { DD_LIMITS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/*
+ * The limits by name, as the command line's --limit NAME=N spells them
+ * ("max-ratio"...): the field of struct dd_limits NAME sets, or NULL.
+ */
+DD_API uint64_t *dd_limits_field(struct dd_limits *limits, const char *name);
+/* The I-th limit's name; NULL past the end. */
+DD_API const char *dd_limits_name(size_t i);
 
 /*
  * A context carries the last error message and the limits. It is cheap;

@@ -160,24 +160,32 @@ static void test_single_quotes(void **state)
 {
 	struct dd_ctx *ctx = *state;
 
-	assert_int_equal(parse(ctx, "{'a':1}"), DD_EFORMAT);         /* fails: the bug */
-	assert_int_equal(parse(ctx, "[\"ok\",'no']"), DD_EFORMAT);  /* fails: the bug */
+	assert_int_equal(parse(ctx, "{'a':1}"), DD_EFORMAT);
+	assert_int_equal(parse(ctx, "[\"ok\",'no']"), DD_EFORMAT);
 }
 
-/* Nesting deeper than 64 is refused (a stack-exhaustion guard). */
+/* Nesting deeper than max-json-depth (64) is refused by that limit (a stack-exhaustion guard). */
 static void test_deep_nesting(void **state)
 {
 	struct dd_ctx *ctx = *state;
+	struct dd_limits lim = DD_LIMITS_INIT;
 	char *s;
 
 	s = nested(100, false);
-	assert_int_equal(parse(ctx, s), DD_EFORMAT);
+	assert_int_equal(parse(ctx, s), DD_ELIMIT);
+	assert_non_null(strstr(dd_ctx_error(ctx), "max-json-depth"));
+	/* Raised, the same document parses. */
+	lim.max_json_depth = 200;
+	assert_int_equal(dd_ctx_set_limits(ctx, &lim), 0);
+	assert_int_equal(parse(ctx, s), 0);
+	lim.max_json_depth = 64;
+	assert_int_equal(dd_ctx_set_limits(ctx, &lim), 0);
 	free(s);
 	s = nested(100, true);
-	assert_int_equal(parse(ctx, s), DD_EFORMAT);
+	assert_int_equal(parse(ctx, s), DD_ELIMIT);
 	free(s);
 	s = nested(10000, false);
-	assert_int_equal(parse(ctx, s), DD_EFORMAT);
+	assert_int_equal(parse(ctx, s), DD_ELIMIT);
 	free(s);
 	/* Ordinary depths pass. */
 	s = nested(20, true);

@@ -212,7 +212,7 @@ static int tar_pass(struct evidence *ev, const char *target, struct pending *pen
 			goto out;
 		}
 	}
-	if (r != ARCHIVE_EOF)
+	if (rc == 0 && r != ARCHIVE_EOF)
 		rc = dd__error(ev->ctx, DD_EFORMAT, "%s: %s", target, archive_error_string(a));
 out:
 	dd__buf_free(&path);

@@ -302,7 +302,7 @@ int dd_image_open(struct dd_image **out, struct dd_ctx *ctx, const char *path,
 	struct stat st;
 	FILE *f = NULL;
 	char os[64], arch[64], variant[64];
-	int rc;
+	int rc, index, manifest;
 
 	if (!out || !ctx || !path)
 		return DD_EINVAL;
@@ -339,13 +339,22 @@ int dd_image_open(struct dd_image **out, struct dd_ctx *ctx, const char *path,
 		rc = dd__src_open_dir(&img->src, ctx, path);
 		if (rc)
 			goto out;
-		if (dd__src_exists(img->src, "index.json")) {
+		index = dd__src_check(img->src, "index.json");
+		if (index != 0 && index != DD_ENOTFOUND) {
+			rc = index; /* there, but refused: the message says why */
+			goto out;
+		}
+		manifest = index == 0 ? DD_ENOTFOUND : dd__src_check(img->src, "manifest.json");
+		if (index == 0) {
 			img->format = DD_IMAGE_OCI_LAYOUT;
 			rc = dd__oci_open(img, opts->ref);
-		} else if (dd__src_exists(img->src, "manifest.json")) {
+		} else if (manifest == 0) {
 			/* An unpacked docker save. */
 			img->format = DD_IMAGE_DOCKER_ARCHIVE;
 			rc = dd__docker_open(img, opts->ref);
+		} else if (index != DD_ENOTFOUND || manifest != DD_ENOTFOUND) {
+			/* There, but refused: the message says why. */
+			rc = index != DD_ENOTFOUND ? index : manifest;
 		} else {
 			rc = dd__error(ctx, DD_EFORMAT,
 				       "%s: not an image: no index.json (OCI layout) or manifest.json (docker save)",
@@ -375,13 +384,22 @@ int dd_image_open(struct dd_image **out, struct dd_ctx *ctx, const char *path,
 	 * save tar even when Docker 25+ also wrote an OCI layout beside it;
 	 * the OCI index is used when a platform is asked for explicitly.
 	 */
-	if (dd__src_exists(img->src, "manifest.json") &&
-	    !(opts->platform && dd__src_exists(img->src, "index.json"))) {
+	manifest = dd__src_check(img->src, "manifest.json");
+	if (manifest != 0 && manifest != DD_ENOTFOUND) {
+		rc = manifest; /* there, but refused (two members of that name...): the message says why */
+		goto out;
+	}
+	index = manifest == 0 && !opts->platform ? DD_ENOTFOUND : dd__src_check(img->src, "index.json");
+	/* With a platform asked for, an OCI index beside manifest.json is the better guide. */
+	if (manifest == 0 && (!opts->platform || index != 0)) {
 		img->format = DD_IMAGE_DOCKER_ARCHIVE;
 		rc = dd__docker_open(img, opts->ref);
-	} else if (dd__src_exists(img->src, "index.json")) {
+	} else if (index == 0) {
 		img->format = DD_IMAGE_OCI_ARCHIVE;
 		rc = dd__oci_open(img, opts->ref);
+	} else if (manifest != DD_ENOTFOUND || index != DD_ENOTFOUND) {
+		/* There, but refused (two manifest.json members, a link...): the message says why. */
+		rc = manifest != DD_ENOTFOUND && manifest != 0 ? manifest : index;
 	} else {
 		rc = dd__error(ctx, DD_EFORMAT,
 			       "%s: not an image: the archive has no index.json (oci-archive) or manifest.json (docker save)",

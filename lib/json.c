@@ -10,21 +10,31 @@
  * and comments. A pass over the text outside strings admits only what
  * RFC 8259 allows there: structure, numbers, true, false and null.
  */
-static bool rfc8259_tokens(const char *p, size_t len)
+static bool rfc8259_tokens(const char *p, size_t len, uint64_t *keys, bool *nul)
 {
 	size_t i = 0;
 
+	*keys = 0;
+	*nul = false;
 	while (i < len) {
 		char c = p[i];
 
 		if (c == '"') {
-			for (i++; i < len && p[i] != '"'; i++)
-				if (p[i] == '\\')
-					i++;
+			for (i++; i < len && p[i] != '"'; i++) {
+				if (p[i] != '\\')
+					continue;
+				/* A \u0000 would cut the string short for every C reader. */
+				if (len - i >= 6 && p[i + 1] == 'u' && !memcmp(p + i + 2, "0000", 4))
+					*nul = true;
+				i++;
+			}
 			if (i >= len)
 				return false;
 			i++;
-		} else if (strchr(" \t\r\n{}[]:,-+.0123456789eE", c) && c) {
+		} else if (c == ':') {
+			(*keys)++; /* outside strings, one per object member */
+			i++;
+		} else if (strchr(" \t\r\n{}[],-+.0123456789eE", c) && c) {
 			i++;
 		} else if (len - i >= 4 && (!memcmp(p + i, "true", 4) || !memcmp(p + i, "null", 4))) {
 			i += 4;
@@ -35,6 +45,27 @@ static bool rfc8259_tokens(const char *p, size_t len)
 		}
 	}
 	return true;
+}
+
+/* Members in the parsed tree: fewer than the text's means a key was given twice. */
+static uint64_t count_keys(struct json_object *o, int depth)
+{
+	uint64_t n = 0;
+	size_t i, len;
+
+	if (depth > 4096)
+		return 0;
+	if (json_object_is_type(o, json_type_array)) {
+		len = json_object_array_length(o);
+		for (i = 0; i < len; i++)
+			n += count_keys(json_object_array_get_idx(o, i), depth + 1);
+	} else if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			n += 1 + count_keys(val, depth + 1);
+		}
+	}
+	return n;
 }
 
 /* Numbers too large for a double become infinities: refuse them too. */
@@ -71,6 +102,8 @@ int dd__json_parse(struct dd_ctx *ctx, const char *what, const char *data, size_
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
+	uint64_t keys;
+	bool nul;
 	enum json_tokener_error jerr;
 	size_t off;
 
@@ -81,12 +114,16 @@ int dd__json_parse(struct dd_ctx *ctx, const char *what, const char *data, size_
 	tok = json_tokener_new_ex(ctx->limits.max_json_depth > 4096 ? 4096 : (int)ctx->limits.max_json_depth);
 	if (!tok)
 		return dd__error(ctx, DD_ENOMEM, "%s: out of memory", what);
-	if (!rfc8259_tokens(data, len)) {
+	if (!rfc8259_tokens(data, len, &keys, &nul)) {
 		json_tokener_free(tok);
 		return dd__error(ctx, DD_EFORMAT, "%s: malformed JSON: not RFC 8259 (NaN, Infinity, quotes or comments)",
 				 what);
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (nul) {
+		json_tokener_free(tok);
+		return dd__error(ctx, DD_EFORMAT, "%s: malformed JSON: a NUL (\\u0000) inside a string", what);
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, data, (int)len);
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);
@@ -105,6 +142,14 @@ int dd__json_parse(struct dd_ctx *ctx, const char *what, const char *data, size_
 		json_object_put(obj);
 		return dd__error(ctx, DD_EFORMAT, "%s: malformed JSON: trailing data after the document",
 				 what);
+	}
+	/*
+	 * json-c keeps the last of two equal keys; another parser may keep the
+	 * first. Two readers must never see two different documents.
+	 */
+	if (count_keys(obj, 0) != keys) {
+		json_object_put(obj);
+		return dd__error(ctx, DD_EFORMAT, "%s: malformed JSON: a duplicate key (given twice in one object)", what);
 	}
 	if (!finite_numbers(obj, 0)) {
 		json_object_put(obj);

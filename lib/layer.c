@@ -33,6 +33,7 @@ struct stream {
 	struct dd__rd *rd;
 	struct dd__hasher *blob_h, *diff_h, *file_h;
 	uint64_t blob_bytes, tar_bytes, logical_bytes;
+	uint64_t blob_seen;     /* compressed bytes behind the data parsed so far (consumer side) */
 	unsigned char *buf;
 	struct archive *outer, *inner;
 	int err;                /* an error raised inside a callback, message on ctx */
@@ -323,6 +324,7 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 		blob_bytes = s->blob_bytes;
 	}
 	s->tar_bytes += size;
+	s->blob_seen = blob_bytes;
 	if (s->tar_bytes > lim->max_layer_bytes) {
 		serr(s, DD_ELIMIT, "more than %llu uncompressed bytes (limit max-layer-bytes)",
 		     (unsigned long long)lim->max_layer_bytes);
@@ -349,14 +351,53 @@ static const char *qpath(struct stream *s, const char *p, size_t n)
 	return s->target.data;
 }
 
-static int hash_zeros(struct stream *s, uint64_t n)
+/* Compressed bytes read so far: the denominator of the decompression ratio. */
+static uint64_t compressed_seen(struct stream *s)
+{
+	la_int64_t n;
+
+	if (s->img)
+		return s->blob_seen;
+	/* A flat tar: the bytes libarchive read from the file itself. */
+	n = archive_filter_bytes(s->inner, -1);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+/*
+ * What a small input may expand to: data decompressed, and the zeros of
+ * sparse holes, which cost hashing time just as much (a 1 TiB hole in a
+ * 1 KiB layer is a bomb too).
+ */
+static int check_expansion(struct stream *s, uint64_t expanded)
 {
 	const struct dd_limits *lim = &s->ctx->limits;
+	uint64_t in = compressed_seen(s);
 
-	s->logical_bytes += n;
-	if (s->logical_bytes > lim->max_layer_bytes)
-		return serr(s, DD_ELIMIT, "sparse files expand past %llu bytes (limit max-layer-bytes)",
+	if (expanded > lim->max_layer_bytes)
+		return serr(s, DD_ELIMIT, "expands past %llu bytes (limit max-layer-bytes)",
 			    (unsigned long long)lim->max_layer_bytes);
+	if (expanded > (16u << 20) && expanded / (in ? in : 1) > lim->max_ratio)
+		return serr(s, DD_ELIMIT, "expands more than %llu times its size, a decompression or sparse-file bomb? (limit max-ratio)",
+			    (unsigned long long)lim->max_ratio);
+	return 0;
+}
+
+/* A flat tar reads through libarchive's own filters: check what they produced. */
+static int flat_limits(struct stream *s)
+{
+	la_int64_t out;
+
+	if (s->img)
+		return 0;
+	out = archive_filter_bytes(s->inner, 0);
+	return check_expansion(s, out > 0 ? (uint64_t)out : 0);
+}
+
+static int hash_zeros(struct stream *s, uint64_t n)
+{
+	s->logical_bytes += n;
+	if (check_expansion(s, s->logical_bytes))
+		return s->err;
 	while (n) {
 		size_t k = n > sizeof(zeros) ? sizeof(zeros) : (size_t)n;
 
@@ -422,6 +463,8 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 		}
 		pos += size;
 		s->logical_bytes += size;
+		if (flat_limits(s))
+			return s->err;
 	}
 	if (keep && pos == want) {
 		n->e.content = (const unsigned char *)dd__arena_strndup(&s->tree->arena,
@@ -806,12 +849,21 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 		r = archive_read_next_header(s.inner, &e);
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_WARN) {
-			rc = s.err ? s.err : serr(&s, DD_EFORMAT, "damaged layer: %s",
-						  archive_error_string(s.inner));
+		s.tree = tree;
+		/*
+		 * ARCHIVE_RETRY is a header libarchive could not make sense of:
+		 * the input is refused all the same, with the entry's own fault
+		 * when it has one to tell (an unknown type, a root that is a file).
+		 */
+		if (r == ARCHIVE_RETRY && !s.err && archive_entry_pathname(e) &&
+		    (rc = apply_entry(&s, tree, e)) == 0)
+			rc = serr(&s, DD_EFORMAT, "damaged layer: %s", archive_error_string(s.inner));
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			if (r != ARCHIVE_RETRY || !rc)
+				rc = s.err ? s.err : serr(&s, DD_EFORMAT, "damaged layer: %s",
+							  archive_error_string(s.inner));
 			goto out;
 		}
-		s.tree = tree;
 		rc = apply_entry(&s, tree, e);
 		if (rc)
 			goto out;
@@ -930,13 +982,21 @@ int dd_target_read_tar(struct dd_tree **out, struct dd_ctx *ctx, const char *pat
 		r = archive_read_next_header(s.inner, &e);
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_WARN) {
+		s.tree = t;
+		/* ARCHIVE_RETRY: refused, with the entry's own fault when it has one (see above). */
+		if (r == ARCHIVE_RETRY && !s.err && archive_entry_pathname(e) &&
+		    (rc = apply_entry(&s, t, e)) == 0)
 			rc = dd__error(ctx, DD_EFORMAT, "%s: damaged or truncated archive: %s", path,
 				       archive_error_string(s.inner));
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			if (r != ARCHIVE_RETRY || !rc)
+				rc = dd__error(ctx, DD_EFORMAT, "%s: damaged or truncated archive: %s", path,
+					       archive_error_string(s.inner));
 			goto out;
 		}
-		s.tree = t;
-		rc = apply_entry(&s, t, e);
+		rc = flat_limits(&s);
+		if (rc == 0)
+			rc = apply_entry(&s, t, e);
 		if (rc)
 			goto out;
 	}

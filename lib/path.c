@@ -20,8 +20,19 @@ int dd__path_normalize(struct dd__buf *out, const char *name, size_t len)
 			break;
 		if (i - start == 1 && name[start] == '.')
 			continue;
-		if (i - start == 2 && name[start] == '.' && name[start + 1] == '.')
-			return DD_EFORMAT;
+		if (i - start == 2 && name[start] == '.' && name[start + 1] == '.') {
+			/*
+			 * "a/../b" is "b", as containerd and Go's filepath.Clean
+			 * read it; only a ".." that would climb above the root is
+			 * refused.
+			 */
+			if (out->len == 0)
+				return DD_EFORMAT;
+			while (out->len > 0 && out->data[out->len - 1] != '/')
+				out->len--;
+			out->len--; /* the '/' that led to the popped component */
+			continue;
+		}
 		if (memchr(name + start, '\0', i - start))
 			return DD_EFORMAT;
 		out->data[out->len++] = '/';

@@ -84,9 +84,10 @@ void dd__archive_support_filters(struct archive *a);
 /* ---- paths ---- */
 /*
  * Normalise a name from a tar header or a document into an absolute path:
- * "./a//b/", "/a/b" and "a/b" all become "/a/b"; "." components are dropped.
- * A ".." component is refused (DD_EFORMAT): nothing may climb out of the
- * root. The root itself is "/". OUT is reset first.
+ * "./a//b/", "/a/b" and "a/b" all become "/a/b"; "." components are
+ * dropped and ".." removes the component before it ("a/../b" is "/b"). A
+ * ".." that would climb above the root is refused (DD_EFORMAT): nothing
+ * may leave it. The root itself is "/". OUT is reset first.
  */
 int dd__path_normalize(struct dd__buf *out, const char *name, size_t len);
 /* Length of the parent of an absolute path ("/a/b" -> 2, "/a" -> 1). */

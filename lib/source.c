@@ -186,7 +186,8 @@ int dd__src_open_tar(struct dd__src **out, struct dd_ctx *ctx, const char *path)
 		r = archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_WARN) {
+		/* ARCHIVE_RETRY is a damaged header that libarchive skipped: damage all the same. */
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			rc = dd__error(ctx, DD_EFORMAT, "%s: %s%s", path,
 				       n ? "damaged archive: " : "not an image: ",
 				       archive_error_string(a));
@@ -373,28 +374,40 @@ out:
 	return rc;
 }
 
-bool dd__src_exists(struct dd__src *src, const char *rel)
+int dd__src_check(struct dd__src *src, const char *rel)
 {
 	struct member *m;
 	struct stat st;
-	int fd, code = src->ctx->code;
-	char *msg = src->ctx->msg ? strdup(src->ctx->msg) : NULL;
-	bool found;
+	int fd;
 
-	if (src->tar) {
-		found = member_resolve(src, rel, &m) == 0;
-		/* A probe must not clobber the error the caller may report. */
-		free(src->ctx->msg);
-		src->ctx->msg = msg;
-		src->ctx->code = code;
-		return found;
-	}
-	free(msg);
+	if (src->tar)
+		return member_resolve(src, rel, &m);
 	fd = dd__open_regular(src->fd, rel, &st);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == ENOENT)
+		return DD_ENOTFOUND;
+	return dd__error(src->ctx, DD_EFORMAT, "%s/%s: %s", src->path, rel,
+			 errno == ELOOP ? "is a symlink (refused)" :
+			 errno == EISDIR ? "is a directory, not a file" :
+			 errno == EXDEV ? "escapes the layout (refused)" :
+			 errno == EINVAL ? "is not a regular file (refused)" : strerror(errno));
+}
+
+bool dd__src_exists(struct dd__src *src, const char *rel)
+{
+	int code = src->ctx->code, rc;
+	char *msg = src->ctx->msg;
+
+	/* A probe must not clobber the error the caller may report. */
+	src->ctx->msg = NULL;
+	rc = dd__src_check(src, rel);
+	free(src->ctx->msg);
+	src->ctx->msg = msg;
+	src->ctx->code = code;
+	return rc == 0;
 }
 
 static int rd_new(struct dd__src *src, const char *name, struct dd__rd **out)
@@ -465,7 +478,7 @@ int dd__src_open(struct dd__src *src, struct dd__rd **out, const char *rel)
 	}
 	for (i = 0; i <= m->index; i++) {
 		r = archive_read_next_header(rd->a, &e);
-		if (r < ARCHIVE_WARN || r == ARCHIVE_EOF) {
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			rc = dd__error(src->ctx, DD_EIO, "%s: archive changed while being read",
 				       src->path);
 			goto fail;

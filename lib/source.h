@@ -20,6 +20,12 @@ void dd__src_free(struct dd__src *src);
 bool dd__src_is_tar(const struct dd__src *src);
 /* Does REL name a regular file (or a member resolving to one)? */
 bool dd__src_exists(struct dd__src *src, const char *rel);
+/*
+ * The same, telling why not: 0 when it does, DD_ENOTFOUND when nothing is
+ * there, another code (message on the context) when something is there
+ * but is refused: a symlink, a FIFO, a directory, two members of one name.
+ */
+int dd__src_check(struct dd__src *src, const char *rel);
 
 /* Open REL for reading. Errors name REL and the source path. */
 int dd__src_open(struct dd__src *src, struct dd__rd **out, const char *rel);

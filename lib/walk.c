@@ -431,6 +431,18 @@ static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 	struct job j;
 	int rc;
 
+	/*
+	 * A sparse file reads as zeros for its whole size: one that holds far
+	 * less than it claims would cost hashing time without end (a 1 TiB
+	 * hole). Like a decompression bomb, it is refused by max-ratio.
+	 */
+	if (pre->st_size > (16 << 20) &&
+	    (uint64_t)pre->st_size / ((uint64_t)pre->st_blocks * 512 + 4096) > w->ctx->limits.max_ratio) {
+		n->e.flags |= DD_ENTRY_UNREADABLE;
+		dd__tree_warn(w->t, "%s: a sparse file of %lld bytes with %lld allocated; not read (limit max-ratio)",
+			      w->path.data, (long long)pre->st_size, (long long)pre->st_blocks * 512);
+		return 0;
+	}
 	j.fd = open_file(w, n, dirfd, name, pre, &j.st);
 	if (j.fd < 0)
 		return 0;

@@ -10,6 +10,7 @@ hashes and symlink targets all agree, 1 with a diff otherwise.
 """
 import base64
 import json
+import os
 import subprocess
 import sys
 
@@ -34,6 +35,10 @@ def listing_from_driftdiff(exe, image, opts):
 
 def main():
     exe, expected, image, *opts = sys.argv[1:]
+    if os.environ.get("DD_WRAPPER"):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import ddtest  # noqa: E402  (the wrapped executable, for the valgrind setup)
+        exe = ddtest.EXE
     want = [l.rstrip("\n") for l in open(expected, encoding="utf-8",
                                           errors="surrogateescape") if l.strip()]
     got = listing_from_driftdiff(exe, image, opts)

@@ -332,24 +332,6 @@ out:
 	return rc;
 }
 
-static const struct dd_change *change_at(const struct dd_diff *diff, const char *path, size_t len)
-{
-	size_t lo = 0, hi = dd_diff_count(diff);
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct dd_change *c = dd_diff_change(diff, mid);
-		int cmp = dd_path_compare(c->path, c->path_len, path, len);
-
-		if (cmp == 0)
-			return c;
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
 
 static int redirect(struct dd_findings *fs, const struct dd_diff *diff, const struct dd_change *c)
 {
@@ -366,7 +348,7 @@ static int redirect(struct dd_findings *fs, const struct dd_diff *diff, const st
 		rc = dd__error(fs->ctx, DD_ENOMEM, "out of memory");
 		goto out;
 	}
-	t = change_at(diff, target.data, target.len);
+	t = dd_diff_find(diff, target.data, target.len);
 	if (!t || t->kind == DD_CHANGE_DELETED || !(t->flags & DD_CHANGE_NEW_EXEC))
 		goto out;
 	f = dd__finding_add(fs, "DD-BIN-003", c);
@@ -658,7 +640,7 @@ static long passwd_uid(const unsigned char *content, size_t len, const char *nam
 static int accounts(struct dd_findings *fs, const struct dd_diff *diff, const struct dd_tree *image,
 		    const struct dd_tree *target)
 {
-	const struct dd_change *c = change_at(diff, "/etc/passwd", 11);
+	const struct dd_change *c = dd_diff_find(diff, "/etc/passwd", 11);
 	const struct dd_entry *tp, *ip;
 	const char *p, *end;
 

@@ -175,54 +175,6 @@ static size_t len_of(struct json_object *arr)
 
 /* ---- reading the runtime config ---- */
 
-/* The whole of PATH, which must be a regular file within the JSON limit. */
-static int read_config(struct dd_ctx *ctx, const char *path, struct dd__buf *out)
-{
-	struct stat st;
-	ssize_t r;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return dd__error(ctx, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, "%s: %s", path,
-				 strerror(errno));
-	/* O_NONBLOCK until this check: a FIFO must not hang the open. */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = dd__error(ctx, DD_EFORMAT, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > ctx->limits.max_json) {
-		rc = dd__error(ctx, DD_ELIMIT, "%s: %lld bytes, over the JSON limit of %llu", path,
-			       (long long)st.st_size, (unsigned long long)ctx->limits.max_json);
-		goto out;
-	}
-	/* The file can grow while we read: stop one byte over the limit. */
-	for (;;) {
-		if (dd__buf_grow(out, 65536)) {
-			rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
-			goto out;
-		}
-		r = read(fd, out->data + out->len, out->cap - out->len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = dd__error(ctx, DD_EIO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-		if (out->len > ctx->limits.max_json) {
-			rc = dd__error(ctx, DD_ELIMIT, "%s: over the JSON limit of %llu bytes", path,
-				       (unsigned long long)ctx->limits.max_json);
-			goto out;
-		}
-	}
-	out->data[out->len] = '\0';
-out:
-	close(fd);
-	return rc;
-}
 
 static int add_mount(const struct doc *d, struct runtime *rt, const char *source, const char *dest,
 		     bool ro)
@@ -1352,7 +1304,7 @@ int dd__classify_config(struct dd_findings *fs, struct dd_image *img, const char
 
 	memset(&rt, 0, sizeof(rt));
 	memset(&ic, 0, sizeof(ic));
-	rc = read_config(fs->ctx, runtime_config, &data);
+	rc = dd__read_regular(fs->ctx, runtime_config, fs->ctx->limits.max_json, &data);
 	if (!rc)
 		rc = dd__json_parse(fs->ctx, runtime_config, data.data, data.len, &doc);
 	if (!rc)

@@ -458,3 +458,22 @@ const struct dd_change *dd_diff_change(const struct dd_diff *d, size_t i)
 {
 	return d && i < d->n ? &d->c[i] : NULL;
 }
+
+const struct dd_change *dd_diff_find(const struct dd_diff *d, const char *path, size_t len)
+{
+	size_t lo = 0, hi = dd_diff_count(d);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct dd_change *c = &d->c[mid];
+		int cmp = dd_path_compare(c->path, c->path_len, path, len);
+
+		if (cmp == 0)
+			return c;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

@@ -1132,28 +1132,10 @@ size_t dd__pkgdb_files(const struct dd__pkgdb *db)
 
 /* ---- classification ---- */
 
-static const struct dd_change *change_at(const struct dd_diff *diff, const char *path, size_t len)
-{
-	size_t lo = 0, hi = dd_diff_count(diff);
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct dd_change *c = dd_diff_change(diff, mid);
-		int cmp = dd_path_compare(c->path, c->path_len, path, len);
-
-		if (cmp == 0)
-			return c;
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
 
 static const struct dd_change *live_change(const struct dd_diff *diff, const char *path, size_t len)
 {
-	const struct dd_change *c = change_at(diff, path, len);
+	const struct dd_change *c = dd_diff_find(diff, path, len);
 
 	return c && !(c->flags & DD_CHANGE_IGNORED) ? c : NULL;
 }
@@ -1187,7 +1169,7 @@ static int load_target(struct dd__pkgdb *db, const struct dd_diff *diff, const s
 
 		if ((e->flags & DD_ENTRY_WHITEOUT) || !dd__pkgdb_is_db_path(e->path, e->path_len))
 			continue;
-		c = change_at(diff, e->path, e->path_len);
+		c = dd_diff_find(diff, e->path, e->path_len);
 		if (c && (c->flags & DD_CHANGE_IGNORED))
 			e = dd_tree_find(image, e->path, e->path_len);
 		if (e)

@@ -188,7 +188,6 @@ int dd_policy_load(struct dd_policy **out, struct dd_ctx *ctx, const char *path)
 	struct dd_policy *p = NULL;
 	struct json_object *doc = NULL, *rules, *allow;
 	struct dd__buf data = DD__BUF_INIT;
-	FILE *f = NULL;
 	int64_t version;
 	size_t i, n;
 	int rc;
@@ -196,27 +195,9 @@ int dd_policy_load(struct dd_policy **out, struct dd_ctx *ctx, const char *path)
 	if (!out || !ctx || !path)
 		return DD_EINVAL;
 	*out = NULL;
-	f = fopen(path, "re");
-	if (!f)
-		return dd__error(ctx, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, "%s: %s", path, strerror(errno));
-	for (;;) {
-		if (dd__buf_grow(&data, 65536)) {
-			rc = dd__error(ctx, DD_ENOMEM, "out of memory");
-			goto out;
-		}
-		n = fread(data.data + data.len, 1, 65536, f);
-		data.len += n;
-		if (n < 65536)
-			break;
-		if (data.len > ctx->limits.max_json) {
-			rc = dd__error(ctx, DD_ELIMIT, "%s: larger than the limit for a JSON document", path);
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		rc = dd__error(ctx, DD_EIO, "%s: %s", path, strerror(errno));
+	rc = dd__read_regular(ctx, path, ctx->limits.max_json, &data);
+	if (rc)
 		goto out;
-	}
 	rc = dd__json_parse(ctx, path, data.data, data.len, &doc);
 	if (rc)
 		goto out;
@@ -264,8 +245,6 @@ int dd_policy_load(struct dd_policy **out, struct dd_ctx *ctx, const char *path)
 	p = NULL;
 	rc = 0;
 out:
-	if (f)
-		fclose(f);
 	json_object_put(doc);
 	dd__buf_free(&data);
 	dd_policy_free(p);

@@ -73,6 +73,13 @@ struct dd__ptrvec {
 int dd__ptrvec_push(struct dd__ptrvec *v, void *p);
 void dd__ptrvec_free(struct dd__ptrvec *v);
 
+/*
+ * Read the whole of PATH, a file the user named (a config, a policy, a
+ * list of digests): refused unless it is a regular file, checked before a
+ * byte is read so a FIFO cannot hang us, and no larger than MAX bytes.
+ */
+int dd__read_regular(struct dd_ctx *ctx, const char *path, uint64_t max, struct dd__buf *out);
+
 /* Warning lists (image, tree): heap strings, kept to the first thousand. */
 void dd__warnings_push(struct dd__ptrvec *w, const char *fmt, va_list ap);
 void dd__warnings_free(struct dd__ptrvec *w);

@@ -1,7 +1,11 @@
 /* Small building blocks: arena, buffers, vectors. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <archive.h>
 
@@ -225,4 +229,47 @@ void dd__ptrvec_free(struct dd__ptrvec *v)
 	free(v->items);
 	v->items = NULL;
 	v->len = v->cap = 0;
+}
+
+/* The whole of PATH, a regular file (never a FIFO or device) of at most MAX bytes. */
+int dd__read_regular(struct dd_ctx *ctx, const char *path, uint64_t max, struct dd__buf *out)
+{
+	struct stat st;
+	ssize_t r;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return dd__error(ctx, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, "%s: %s", path,
+				 strerror(errno));
+	/* Checked before any read: a FIFO or device must not hang us. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = dd__error(ctx, DD_EFORMAT, "%s: not a regular file", path);
+		goto out;
+	}
+	for (;;) {
+		if (dd__buf_grow(out, 65536)) {
+			rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
+			goto out;
+		}
+		r = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = dd__error(ctx, DD_EIO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+		if (out->len > max) {
+			rc = dd__error(ctx, DD_ELIMIT, "%s: larger than the limit of %llu bytes (limit max-json)",
+				       path, (unsigned long long)max);
+			goto out;
+		}
+	}
+	out->data[out->len] = '\0';
+out:
+	close(fd);
+	return rc;
 }

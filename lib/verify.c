@@ -81,48 +81,6 @@ int dd_digest_list_add(struct dd_digest_list *list, const char *digest, const ch
 	return add_n(list, digest, strlen(digest), source);
 }
 
-/* The whole of PATH, a regular file within MAX bytes. */
-static int read_regular(struct dd_ctx *ctx, const char *path, uint64_t max, struct dd__buf *out)
-{
-	struct stat st;
-	ssize_t r;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return dd__error(ctx, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, "%s: %s", path,
-				 strerror(errno));
-	/* Checked before any read: a FIFO or device must not hang us. */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = dd__error(ctx, DD_EFORMAT, "%s: not a regular file", path);
-		goto out;
-	}
-	for (;;) {
-		if (dd__buf_grow(out, 65536)) {
-			rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
-			goto out;
-		}
-		r = read(fd, out->data + out->len, out->cap - out->len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = dd__error(ctx, DD_EIO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-		if (out->len > max) {
-			rc = dd__error(ctx, DD_ELIMIT, "%s: larger than the limit of %llu bytes", path,
-				       (unsigned long long)max);
-			goto out;
-		}
-	}
-	out->data[out->len] = '\0';
-out:
-	close(fd);
-	return rc;
-}
 
 static bool blank(char c)
 {
@@ -138,7 +96,7 @@ int dd_digest_list_load(struct dd_digest_list *list, const char *path)
 	if (!list || !path)
 		return DD_EINVAL;
 	before = list->n;
-	rc = read_regular(list->ctx, path, list->ctx->limits.max_json, &data);
+	rc = dd__read_regular(list->ctx, path, list->ctx->limits.max_json, &data);
 	while (rc == 0 && off < data.len) {
 		const char *line = data.data + off, *nl = memchr(line, '\n', data.len - off);
 		size_t len = nl ? (size_t)(nl - line) : data.len - off;

@@ -126,6 +126,8 @@ DD_API void dd_diff_free(struct dd_diff *diff);
 /* Changes in path order, ignored ones included (flagged). */
 DD_API size_t dd_diff_count(const struct dd_diff *diff);
 DD_API const struct dd_change *dd_diff_change(const struct dd_diff *diff, size_t i);
+/* The change at PATH, or NULL (a binary search: changes are in path order). */
+DD_API const struct dd_change *dd_diff_find(const struct dd_diff *diff, const char *path, size_t len);
 
 #ifdef __cplusplus
 }

@@ -35,7 +35,7 @@ max_len() {
 }
 
 if [ ! -f "$builddir/build.ninja" ]; then
-	CC=clang CXX=clang++ meson setup "$builddir" "$src" -Dfuzz=true -Dtests=false \
+	CC=clang CXX=clang++ meson setup "$builddir" "$src" -Dfuzz=true -Dtests=false </dev/null \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
 		>"${TMPDIR:-/tmp}/ddfuzz-setup.log" 2>&1 || {
 		cat "${TMPDIR:-/tmp}/ddfuzz-setup.log" >&2

@@ -441,7 +441,8 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 		pos = (uint64_t)off;
 		if (pos == 0) {
 			dd__exec_sniff(p, size, &n->e.exec, &n->e.elf_machine);
-			if (s->head_bytes && size) {
+			/* Heads feed libmagic's word on executables only: don't keep the rest. */
+			if (s->head_bytes && size && (n->e.exec != DD_EXEC_NONE || (n->e.mode & 0111))) {
 				size_t k = size < s->head_bytes ? size : s->head_bytes;
 
 				n->e.head = (const unsigned char *)dd__arena_strndup(&s->tree->arena, p, k);

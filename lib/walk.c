@@ -145,7 +145,8 @@ static int hash_file(struct hasher_state *hs, struct dd__node *n, int fd, const 
 			break;
 		if (total == 0) {
 			dd__exec_sniff(hs->buf, (size_t)got, &n->e.exec, &n->e.elf_machine);
-			if (hs->head_bytes) {
+			/* Heads feed libmagic's word on executables only: don't keep the rest. */
+			if (hs->head_bytes && (n->e.exec != DD_EXEC_NONE || (n->e.mode & 0111))) {
 				size_t k = (size_t)got < hs->head_bytes ? (size_t)got : hs->head_bytes;
 
 				n->e.head = (const unsigned char *)dd__arena_strndup(&hs->arena,

@@ -20,7 +20,7 @@ extern "C" {
 struct dd_target_options {
 	unsigned version;
 	bool cross_mounts;  /* walk into other filesystems mounted below the root */
-	uint32_t head_bytes; /* keep this many leading bytes of each file (for libmagic); 0 none */
+	uint32_t head_bytes; /* keep this many leading bytes of each executable (for libmagic); 0 none */
 	unsigned jobs;       /* threads hashing file contents; 0: one per CPU, 1: none */
 };
 #define DD_TARGET_OPTIONS_VERSION 1

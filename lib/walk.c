@@ -65,7 +65,10 @@ static bool same_version(const struct stat *a, const struct stat *b)
  * kept in its own arena (adopted by the tree at the end) and warnings in
  * its own list, so workers never take a lock except for the queue.
  */
+struct pool;
+
 struct hasher_state {
+	struct pool *pool;       /* the pool this state's worker serves, or NULL */
 	struct dd__hasher *h;
 	unsigned char *buf;
 	struct dd__buf content;
@@ -209,10 +212,9 @@ struct pool {
 static void *worker(void *arg)
 {
 	struct hasher_state *hs = arg;
-	struct pool *p = (struct pool *)hs->content.data; /* set before start, see pool_start */
+	struct pool *p = hs->pool;
 	struct job j;
 
-	hs->content.data = NULL;
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		while (!p->count && !p->done)
@@ -249,9 +251,8 @@ static int pool_start(struct pool *p, unsigned n, uint32_t head_bytes)
 	for (i = 0; i < n; i++) {
 		if (hs_init(&p->states[i], head_bytes))
 			return DD_ENOMEM;
-		p->states[i].content.data = (char *)p; /* the worker's way to its pool */
+		p->states[i].pool = p;
 		if (pthread_create(&p->threads[i], NULL, worker, &p->states[i])) {
-			p->states[i].content.data = NULL;
 			hs_finish(&p->states[i], NULL);
 			break;
 		}
@@ -287,8 +288,7 @@ static int pool_finish(struct pool *p, struct dd_tree *t)
 		pthread_join(p->threads[i], NULL);
 		if (p->states[i].rc && !rc)
 			rc = p->states[i].rc;
-		if (t)
-			hs_finish(&p->states[i], t);
+		hs_finish(&p->states[i], t); /* with no tree, everything is freed */
 	}
 	free(p->threads);
 	free(p->states);

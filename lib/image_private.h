@@ -65,13 +65,8 @@ int dd__oci_open(struct dd_image *img, const char *ref);
 int dd__docker_open(struct dd_image *img, const char *ref);
 /* Load a saved manifest file. */
 int dd__saved_open(struct dd_image *img, FILE *f);
-/*
- * Read the entries of a saved manifest F (NAME in messages) into *RET.
- * HEADER_INTO_IMG: take the image's description from the header; else
- * only accept a header that describes IMG (the manifest cache).
- */
-int dd__saved_read(struct dd_image *img, FILE *f, const char *name, bool header_into_img,
-		   struct dd_tree **ret);
+/* Read a saved manifest F (NAME in messages): the header into IMG, the entries into *RET. */
+int dd__saved_read(struct dd_image *img, FILE *f, const char *name, struct dd_tree **ret);
 
 /* Stream layer I into TREE, verifying its size and digests. */
 int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree);

@@ -285,33 +285,12 @@ static int load_header(struct dd_image *img, struct json_object *h, uint64_t *en
 	return 0;
 }
 
-/*
- * A cached tree must be the image's: same format version, same manifest
- * and config digests. Anything else is a miss.
- */
-static int check_header(struct dd_image *img, struct json_object *h, const char *name, uint64_t *entries)
-{
-	int64_t version;
-	const char *md = dd__json_str(h, "manifest_digest"), *cd = dd__json_str(h, "config_digest");
-	const char *gv = dd__json_str(h, "generator_version");
-
-	bool same_manifest = (!md && !img->manifest_digest) ||
-			     (md && img->manifest_digest && !strcmp(md, img->manifest_digest));
-
-	if (!dd__json_int64(h, "driftdiff_manifest", &version) || version != SAVED_VERSION ||
-	    !get_u64(h, "entries", entries) || !gv || strcmp(gv, dd_version()) || !same_manifest ||
-	    !cd || !img->config_digest || strcmp(cd, img->config_digest))
-		return dd__error(img->ctx, DD_EFORMAT, "%s: not this image's manifest", name);
-	return 0;
-}
-
 int dd__saved_open(struct dd_image *img, FILE *f)
 {
-	return dd__saved_read(img, f, img->path, true, &img->tree);
+	return dd__saved_read(img, f, img->path, &img->tree);
 }
 
-int dd__saved_read(struct dd_image *img, FILE *f, const char *name, bool header_into_img,
-		   struct dd_tree **ret)
+int dd__saved_read(struct dd_image *img, FILE *f, const char *name, struct dd_tree **ret)
 {
 	struct dd_ctx *ctx = img->ctx;
 	struct dd_tree *t = NULL;
@@ -343,12 +322,8 @@ int dd__saved_read(struct dd_image *img, FILE *f, const char *name, bool header_
 		rc = dd__json_parse(ctx, where.data, line, (size_t)len, &o);
 		if (rc)
 			goto out;
-		if (lineno > 1)
-			rc = load_entry(img, t, o, &path, &tmp, where.data);
-		else if (header_into_img)
-			rc = load_header(img, o, &want);
-		else
-			rc = check_header(img, o, name, &want);
+		rc = lineno == 1 ? load_header(img, o, &want)
+				 : load_entry(img, t, o, &path, &tmp, where.data);
 		json_object_put(o);
 		o = NULL;
 		if (rc)

@@ -26,7 +26,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         cache = os.path.join(d, "c")
         rc, first, err = run(cache)
-        entries = glob.glob(os.path.join(cache, "driftdiff", "sha256-*.manifest"))
+        entries = glob.glob(os.path.join(cache, "driftdiff", "sha256-*.tree"))
         c.check(rc == 1 and len(entries) == 1, f"first run fills the cache: {rc} {entries} {err}")
         rc, second, _ = run(cache)
         c.check(rc == 1 and second == first, "a cached run reports the same")

@@ -207,6 +207,7 @@ static struct dd_tree *decode(struct dd_image *img, const unsigned char *data, s
 	struct dd_ctx *ctx = img->ctx;
 	struct reader r = { data, data + size, false };
 	struct dd_tree *t = NULL;
+	struct dd__node **order = NULL;
 	struct dd__hasher *h = NULL;
 	struct dd__digest d;
 	uint64_t n, i;
@@ -229,6 +230,12 @@ static struct dd_tree *decode(struct dd_image *img, const unsigned char *data, s
 	    !same_string(&r, img->config_digest) || dd__tree_new(&t, ctx))
 		return NULL;
 	n = get_u(&r, 8);
+	/* Entries were written in path order: keep it, so finalizing need not sort. */
+	order = n <= ctx->limits.max_entries ? malloc((n ? n : 1) * sizeof(*order)) : NULL;
+	if (!order) {
+		dd_tree_free(t);
+		return NULL;
+	}
 	for (i = 0; i < n && !r.bad; i++) {
 		struct dd__node *parent, *node;
 		struct dd_entry e;
@@ -302,11 +309,14 @@ static struct dd_tree *decode(struct dd_image *img, const unsigned char *data, s
 		if (r.bad)
 			break;
 		node->e = e;
+		order[i] = node;
 	}
-	if (r.bad || i != n || r.p != r.end || dd__tree_finalize(t)) {
+	if (r.bad || i != n || r.p != r.end || dd__tree_finalize_ordered(t, order, (size_t)n)) {
+		free(order);
 		dd_tree_free(t);
 		return NULL;
 	}
+	free(order);
 	return t;
 }
 

@@ -398,6 +398,31 @@ static int settle_hardlinks(struct dd_tree *t)
 	return 0;
 }
 
+int dd__tree_finalize_ordered(struct dd_tree *t, struct dd__node *const *order, size_t n)
+{
+	size_t i;
+
+	if (t->finalized)
+		return 0;
+	/* Trusted only if it holds every node, strictly in path order. */
+	if (n != t->count)
+		return dd__tree_finalize(t);
+	for (i = 1; i < n; i++)
+		if (dd_path_compare(order[i - 1]->e.path, order[i - 1]->e.path_len, order[i]->e.path,
+				    order[i]->e.path_len) >= 0)
+			return dd__tree_finalize(t);
+	t->sorted = malloc((n ? n : 1) * sizeof(*t->sorted));
+	if (!t->sorted)
+		return DD_ENOMEM;
+	for (i = 0; i < n; i++)
+		t->sorted[i] = &order[i]->e;
+	t->nsorted = n;
+	if (settle_hardlinks(t))
+		return DD_ENOMEM;
+	t->finalized = true;
+	return 0;
+}
+
 int dd__tree_finalize(struct dd_tree *t)
 {
 	size_t i, n = 0;

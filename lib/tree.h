@@ -71,5 +71,11 @@ void dd__tree_hide_lower(struct dd_tree *t, struct dd__node *n, int layer, bool 
  * "hardlink" of every other member. Further changes are refused afterwards.
  */
 int dd__tree_finalize(struct dd_tree *t);
+/*
+ * The same, given the nodes in path order already (a cache read back): the
+ * order is checked in one pass instead of sorted, and ignored if it is not
+ * every node, strictly ascending.
+ */
+int dd__tree_finalize_ordered(struct dd_tree *t, struct dd__node *const *order, size_t n);
 
 #endif

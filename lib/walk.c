@@ -203,6 +203,8 @@ struct pool {
 	pthread_cond_t not_empty, not_full;
 	struct job ring[QUEUE_LEN];
 	size_t head, count;
+	unsigned idle;           /* workers waiting for a job */
+	bool full_wait;          /* the walk waits for room */
 	bool done;
 	pthread_t *threads;
 	struct hasher_state *states;
@@ -217,8 +219,11 @@ static void *worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		while (!p->count && !p->done)
+		while (!p->count && !p->done) {
+			p->idle++;
 			pthread_cond_wait(&p->not_empty, &p->mu);
+			p->idle--;
+		}
 		if (!p->count) {
 			pthread_mutex_unlock(&p->mu);
 			break;
@@ -226,7 +231,9 @@ static void *worker(void *arg)
 		j = p->ring[p->head];
 		p->head = (p->head + 1) % QUEUE_LEN;
 		p->count--;
-		pthread_cond_signal(&p->not_full);
+		/* Wake only who sleeps: a signal per file costs a syscall per file. */
+		if (p->full_wait)
+			pthread_cond_signal(&p->not_full);
 		pthread_mutex_unlock(&p->mu);
 		if (hs->rc)
 			close(j.fd);
@@ -264,11 +271,15 @@ static int pool_start(struct pool *p, unsigned n, uint32_t head_bytes)
 static void pool_push(struct pool *p, const struct job *j)
 {
 	pthread_mutex_lock(&p->mu);
-	while (p->count == QUEUE_LEN)
+	while (p->count == QUEUE_LEN) {
+		p->full_wait = true;
 		pthread_cond_wait(&p->not_full, &p->mu);
+		p->full_wait = false;
+	}
 	p->ring[(p->head + p->count) % QUEUE_LEN] = *j;
 	p->count++;
-	pthread_cond_signal(&p->not_empty);
+	if (p->idle)
+		pthread_cond_signal(&p->not_empty);
 	pthread_mutex_unlock(&p->mu);
 }
 

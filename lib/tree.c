@@ -133,7 +133,11 @@ void dd_tree_free(struct dd_tree *t)
 
 struct dd__node *dd__tree_lookup(struct dd_tree *t, const char *path, size_t len)
 {
-	size_t i = table_find(t, path, len, path_hash(path, len));
+	size_t i;
+
+	if (!t->slots) /* finalized; the entry is the node's first member */
+		return (struct dd__node *)dd_tree_find(t, path, len);
+	i = table_find(t, path, len, path_hash(path, len));
 
 	return t->slots[i];
 }
@@ -398,6 +402,14 @@ static int settle_hardlinks(struct dd_tree *t)
 	return 0;
 }
 
+/* Once sorted, lookups are binary searches: the table's memory goes back. */
+static void drop_table(struct dd_tree *t)
+{
+	free(t->slots);
+	t->slots = NULL;
+	t->cap = 0;
+}
+
 int dd__tree_finalize_ordered(struct dd_tree *t, struct dd__node *const *order, size_t n)
 {
 	size_t i;
@@ -420,6 +432,7 @@ int dd__tree_finalize_ordered(struct dd_tree *t, struct dd__node *const *order, 
 	if (settle_hardlinks(t))
 		return DD_ENOMEM;
 	t->finalized = true;
+	drop_table(t);
 	return 0;
 }
 
@@ -440,6 +453,7 @@ int dd__tree_finalize(struct dd_tree *t)
 	if (settle_hardlinks(t))
 		return DD_ENOMEM;
 	t->finalized = true;
+	drop_table(t);
 	return 0;
 }
 
@@ -474,10 +488,26 @@ const struct dd_entry *dd_tree_entry(const struct dd_tree *t, size_t i)
 
 const struct dd_entry *dd_tree_find(const struct dd_tree *t, const char *path, size_t len)
 {
-	size_t i;
+	size_t lo = 0, hi, i;
 
 	if (!t || !path)
 		return NULL;
+	if (!t->slots) {
+		/* Finalized: the hash table is gone, the sorted list remains. */
+		hi = t->nsorted;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int cmp = dd_path_compare(t->sorted[mid]->path, t->sorted[mid]->path_len, path, len);
+
+			if (cmp == 0)
+				return t->sorted[mid];
+			if (cmp < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
 	i = table_find(t, path, len, path_hash(path, len));
 	return t->slots[i] ? &t->slots[i]->e : NULL;
 }

@@ -5,7 +5,7 @@
 
 #include "tree.h"
 
-static uint64_t path_hash(const char *p, size_t n)
+static uint32_t path_hash(const char *p, size_t n)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	size_t i;
@@ -14,7 +14,7 @@ static uint64_t path_hash(const char *p, size_t n)
 		h ^= (unsigned char)p[i];
 		h *= 1099511628211ull;
 	}
-	return h ^ (h >> 29);
+	return (uint32_t)(h ^ (h >> 29) ^ (h >> 32));
 }
 
 static int table_grow(struct dd_tree *t)
@@ -39,7 +39,7 @@ static int table_grow(struct dd_tree *t)
 	return 0;
 }
 
-static size_t table_find(const struct dd_tree *t, const char *path, size_t len, uint64_t h)
+static size_t table_find(const struct dd_tree *t, const char *path, size_t len, uint32_t h)
 {
 	size_t i;
 

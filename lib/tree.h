@@ -13,7 +13,7 @@
 struct dd__node {
 	struct dd_entry e;      /* first, so a node is an entry */
 	struct dd__node *parent, *child, *next, *prev;
-	uint64_t hash;
+	uint32_t hash;          /* of the path, for the build's hash table */
 };
 
 struct dd_tree {

@@ -63,37 +63,38 @@ enum dd_exec {
  * tree that holds the entry.
  */
 struct dd_entry {
+	/* Pointers first, then 8-, 4-, 2- and 1-byte fields: no padding inside. */
 	const char *path;       /* absolute: "/", "/etc/passwd" */
-	size_t path_len;
-	enum dd_type type;
-	uint32_t mode;          /* permission bits incl. setuid/setgid/sticky (07777) */
-	uint64_t uid, gid;
-	uint64_t size;          /* content bytes of a regular file, else 0 */
-	int64_t mtime;          /* seconds since the epoch */
-	uint32_t mtime_nsec;
-	uint32_t rdev_major, rdev_minor; /* char and block devices */
-	bool has_sha256;        /* regular files whose content was read */
-	unsigned char sha256[32];
 	const char *target;     /* symlink target, NULL otherwise */
-	size_t target_len;
 	const char *hardlink;   /* first path (in tree order) sharing its inode, or NULL */
-	size_t hardlink_len;
-	uint32_t nxattrs;
 	const struct dd_xattr *xattrs; /* sorted by name */
-	int layer;              /* index of the layer that last wrote it; -1 unknown */
-	uint32_t flags;         /* DD_ENTRY_* */
-	enum dd_exec exec;      /* regular files: ELF, script or neither */
-	uint16_t elf_machine;   /* e_machine of an ELF file (62 = x86-64) */
-	const unsigned char *head; /* first bytes of a target file, for libmagic; or NULL */
-	uint32_t head_len;
+	const unsigned char *head; /* first bytes of a target's executable, for libmagic; or NULL */
 	/*
 	 * The whole content of the few files driftdiff parses (package
 	 * databases, account files: see dd_entry_content_kept()); else NULL.
 	 */
 	const unsigned char *content;
-	size_t content_len;
+	uint64_t uid, gid;
+	uint64_t size;          /* content bytes of a regular file, else 0 */
+	int64_t mtime;          /* seconds since the epoch */
 	uint64_t ino;           /* entries sharing an inode are hard links; 0 unknown */
+	uint32_t path_len;      /* paths and targets are at most max-path bytes */
+	uint32_t target_len;
+	uint32_t hardlink_len;
+	uint32_t content_len;   /* at most 32 MiB */
+	uint32_t head_len;
+	uint32_t nxattrs;
+	uint32_t mode;          /* permission bits incl. setuid/setgid/sticky (07777) */
+	uint32_t mtime_nsec;
+	uint32_t rdev_major, rdev_minor; /* char and block devices */
+	uint32_t flags;         /* DD_ENTRY_* */
 	uint32_t links;         /* paths in this tree sharing the inode (1 when none) */
+	int layer;              /* index of the layer that last wrote it; -1 unknown */
+	enum dd_type type;
+	enum dd_exec exec;      /* regular files: ELF, script or neither */
+	uint16_t elf_machine;   /* e_machine of an ELF file (62 = x86-64) */
+	bool has_sha256;        /* regular files whose content was read */
+	unsigned char sha256[32];
 };
 
 struct dd_tree;

@@ -43,7 +43,7 @@ struct dd__arena {
 };
 void dd__arena_init(struct dd__arena *a);
 void dd__arena_free(struct dd__arena *a);
-/* Aligned to 16; NULL on ENOMEM. */
+/* Aligned to 8; NULL on ENOMEM. */
 void *dd__arena_alloc(struct dd__arena *a, size_t n);
 /* A NUL-terminated copy of N bytes. */
 char *dd__arena_strndup(struct dd__arena *a, const char *s, size_t n);

@@ -26,6 +26,8 @@ for f in "$tmp$prefix/bin/driftdiff" "$tmp$prefix/include/driftdiff.h"; do
 done
 [ -n "$(find "$tmp" -name 'driftdiff-report.1*')" ] || { echo "man pages not installed"; exit 1; }
 [ -n "$(find "$tmp" -name 'libdriftdiff.a')" ] || { echo "static library not installed"; exit 1; }
+[ -n "$(find "$tmp" -path '*bash-completion/completions/driftdiff')" ] || { echo "bash completion not installed"; exit 1; }
+[ -n "$(find "$tmp" -name '_driftdiff')" ] || { echo "zsh completion not installed"; exit 1; }
 # An empty directory as the container: every file of the image is deleted.
 mkdir "$tmp/rootfs"
 set +e

@@ -322,6 +322,12 @@ struct walk {
 	struct pool pool;         /* or on these */
 	struct dd__buf path;     /* absolute path of the current entry inside the root */
 	struct dd__buf tmp;
+	/*
+	 * Nodes in the order visited: a depth-first walk with each directory's
+	 * names in byte order is the tree's path order, so finalizing need not
+	 * sort (it checks).
+	 */
+	struct dd__ptrvec order;
 };
 
 static bool skip_xattr(const char *name)
@@ -522,12 +528,16 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 		dd__tree_warn(w->t, "%s: cannot stat: %s", w->path.data, strerror(errno));
 		rc = dd__tree_put(w->t, &n, parent, w->path.data, w->path.len,
 				  dtype ? dtype : DD_TYPE_FILE, -1);
-		if (rc == 0)
+		if (rc == 0) {
 			n->e.flags |= DD_ENTRY_UNREADABLE;
+			rc = dd__ptrvec_push(&w->order, n);
+		}
 		return rc;
 	}
 	type = type_of(st.st_mode);
 	rc = dd__tree_put(w->t, &n, parent, w->path.data, w->path.len, type, -1);
+	if (rc == 0)
+		rc = dd__ptrvec_push(&w->order, n);
 	if (rc)
 		return rc;
 	set_attrs(n, &st);
@@ -715,6 +725,11 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	}
 	set_attrs(w.t->root, &st);
 	w.t->root->e.flags = 0;
+	if (dd__ptrvec_push(&w.order, w.t->root)) {
+		close(fd);
+		rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
 	rc = read_xattrs(&w, w.t->root, fd, -1, NULL);
 	if (rc == 0)
 		rc = walk_dir(&w, fd, w.t->root, 0);
@@ -727,7 +742,7 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	if (rc == 0)
 		rc = w.self.rc;
 	if (rc == 0)
-		rc = dd__tree_finalize(w.t);
+		rc = dd__tree_finalize_ordered(w.t, (struct dd__node *const *)w.order.items, w.order.len);
 	if (rc) {
 		rc = dd__error(ctx, rc, "%s: %s", path,
 			       rc == DD_ELIMIT ? "more entries than the limit (limit max-entries)" : "out of memory");
@@ -742,6 +757,7 @@ out:
 	else
 		hs_finish(&w.self, *out);
 	dd_tree_free(w.t);
+	dd__ptrvec_free(&w.order);
 	dd__buf_free(&w.path);
 	dd__buf_free(&w.tmp);
 	return rc;

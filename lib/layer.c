@@ -286,11 +286,41 @@ static int pipe_error(struct stream *s)
 	return serr(s, s->pipe->err, "%s", *msg ? msg : dd_strerror(s->pipe->err));
 }
 
+/* Compressed bytes read so far: the denominator of the decompression ratio. */
+static uint64_t compressed_seen(struct stream *s)
+{
+	la_int64_t n;
+
+	if (s->img)
+		return s->blob_seen;
+	/* A flat tar: the bytes libarchive read from the file itself. */
+	n = archive_filter_bytes(s->inner, -1);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+/*
+ * What a small input may expand to: data decompressed, and the zeros of
+ * sparse holes, which cost hashing time just as much (a 1 TiB hole in a
+ * 1 KiB layer is a bomb too).
+ */
+static int check_expansion(struct stream *s, uint64_t expanded)
+{
+	const struct dd_limits *lim = &s->ctx->limits;
+	uint64_t in = compressed_seen(s);
+
+	if (expanded > lim->max_layer_bytes)
+		return serr(s, DD_ELIMIT, "expands past %llu bytes (limit max-layer-bytes)",
+			    (unsigned long long)lim->max_layer_bytes);
+	if (expanded > (16u << 20) && expanded / (in ? in : 1) > lim->max_ratio)
+		return serr(s, DD_ELIMIT, "expands more than %llu times its size, a decompression or sparse-file bomb? (limit max-ratio)",
+			    (unsigned long long)lim->max_ratio);
+	return 0;
+}
+
 /* Decompressed bytes: the diff_id covers exactly these. */
 static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 {
 	struct stream *s = ud;
-	const struct dd_limits *lim = &s->ctx->limits;
 	const void *p;
 	size_t size;
 	la_int64_t off;
@@ -325,16 +355,8 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 	}
 	s->tar_bytes += size;
 	s->blob_seen = blob_bytes;
-	if (s->tar_bytes > lim->max_layer_bytes) {
-		serr(s, DD_ELIMIT, "more than %llu uncompressed bytes (limit max-layer-bytes)",
-		     (unsigned long long)lim->max_layer_bytes);
+	if (check_expansion(s, s->tar_bytes))
 		return -1;
-	}
-	if (s->tar_bytes > (16u << 20) && s->tar_bytes / (blob_bytes ? blob_bytes : 1) > lim->max_ratio) {
-		serr(s, DD_ELIMIT, "decompresses more than %llu times its size, a decompression bomb? (limit max-ratio)",
-		     (unsigned long long)lim->max_ratio);
-		return -1;
-	}
 	if (dd__hasher_update(s->diff_h, p, size)) {
 		serr(s, DD_ENOMEM, "out of memory");
 		return -1;
@@ -349,37 +371,6 @@ static const char *qpath(struct stream *s, const char *p, size_t n)
 	if (dd__quote(&s->target, p, n) || !s->target.data)
 		return "?";
 	return s->target.data;
-}
-
-/* Compressed bytes read so far: the denominator of the decompression ratio. */
-static uint64_t compressed_seen(struct stream *s)
-{
-	la_int64_t n;
-
-	if (s->img)
-		return s->blob_seen;
-	/* A flat tar: the bytes libarchive read from the file itself. */
-	n = archive_filter_bytes(s->inner, -1);
-	return n > 0 ? (uint64_t)n : 0;
-}
-
-/*
- * What a small input may expand to: data decompressed, and the zeros of
- * sparse holes, which cost hashing time just as much (a 1 TiB hole in a
- * 1 KiB layer is a bomb too).
- */
-static int check_expansion(struct stream *s, uint64_t expanded)
-{
-	const struct dd_limits *lim = &s->ctx->limits;
-	uint64_t in = compressed_seen(s);
-
-	if (expanded > lim->max_layer_bytes)
-		return serr(s, DD_ELIMIT, "expands past %llu bytes (limit max-layer-bytes)",
-			    (unsigned long long)lim->max_layer_bytes);
-	if (expanded > (16u << 20) && expanded / (in ? in : 1) > lim->max_ratio)
-		return serr(s, DD_ELIMIT, "expands more than %llu times its size, a decompression or sparse-file bomb? (limit max-ratio)",
-			    (unsigned long long)lim->max_ratio);
-	return 0;
 }
 
 /* A flat tar reads through libarchive's own filters: check what they produced. */

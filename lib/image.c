@@ -345,7 +345,8 @@ int dd_image_open(struct dd_image **out, struct dd_ctx *ctx, const char *path,
 			goto out;
 		}
 		manifest = index == 0 ? DD_ENOTFOUND : dd__src_check(img->src, "manifest.json");
-		if (index == 0) {
+		if (index == 0 || (index == DD_ENOTFOUND && manifest == DD_ENOTFOUND && dd__ref_digest(opts->ref))) {
+			/* An OCI layout, or a bare blob store (containerd's) and a digest. */
 			img->format = DD_IMAGE_OCI_LAYOUT;
 			rc = dd__oci_open(img, opts->ref);
 		} else if (manifest == 0) {

@@ -73,6 +73,8 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree);
 
 /* Does the user's REF name this image reference? (docker normalisation aware) */
 bool dd__ref_match(const char *want, const char *have);
+/* The digest in a ref that is one ("sha256:...", "name@sha256:..."), else NULL. */
+const char *dd__ref_digest(const char *ref);
 
 /* "os/arch[/variant]" to parts; false when malformed. */
 bool dd__platform_parse(const char *s, char *os, size_t oslen, char *arch, size_t archlen,

@@ -168,10 +168,84 @@ static int add_cand(struct walk *w, const struct desc *d, size_t top, const char
 	return 0;
 }
 
+const char *dd__ref_digest(const char *ref)
+{
+	const char *at = ref ? strrchr(ref, '@') : NULL, *d = at ? at + 1 : ref;
+
+	return d && (!strncmp(d, "sha256:", 7) || !strncmp(d, "sha512:", 7)) ? d : NULL;
+}
+
 static bool desc_matches_ref(const struct desc *d, const char *ref)
 {
+	const char *dg = dd__ref_digest(ref);
+
 	return dd__ref_match(ref, d->ref_name) || dd__ref_match(ref, d->containerd_name) ||
-	       (d->digest_rc == 0 && !strcmp(ref, d->digest.str));
+	       (d->digest_rc == 0 && dg && !strcmp(dg, d->digest.str));
+}
+
+/*
+ * A directory of blobs without index.json, such as containerd's content
+ * store: the image is the manifest or index whose digest REF gives. Its
+ * blob is read and checked here, and stands in for index.json as the one
+ * entry of an index.
+ */
+static int digest_index(struct dd_image *img, const char *ref, struct json_object **out)
+{
+	struct dd_ctx *ctx = img->ctx;
+	struct dd__buf path = DD__BUF_INIT, data = DD__BUF_INIT;
+	struct json_object *doc = NULL, *idx, *arr, *d;
+	struct dd__hasher *h = NULL;
+	struct dd__digest want, got;
+	const char *dg = dd__ref_digest(ref), *mt;
+	int rc;
+
+	*out = NULL;
+	if (!dg || dd__digest_parse(&want, dg, strlen(dg)) != 0)
+		return dd__error(ctx, DD_EFORMAT, "%s: malformed digest '%s'", img->path, dg ? dg : ref);
+	rc = dd__digest_blob_path(&path, &want);
+	if (rc == 0)
+		rc = dd__src_read_all(img->src, path.data, ctx->limits.max_json, &data);
+	if (rc) {
+		if (rc == DD_ENOTFOUND)
+			dd__error(ctx, rc, "%s: no index.json, and no blob %s", img->path, want.str);
+		goto out;
+	}
+	rc = dd__hasher_new(&h, want.alg);
+	if (rc || (rc = dd__hasher_update(h, data.data, data.len)) || (rc = dd__hasher_final(h, &got))) {
+		rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", img->path);
+		goto out;
+	}
+	if (!dd__digest_equal(&got, &want)) {
+		rc = dd__error(ctx, DD_EVERIFY, "%s: blob %s: digest mismatch: got %s", img->path, want.str, got.str);
+		goto out;
+	}
+	rc = dd__json_parse(ctx, want.str, data.data, data.len, &doc);
+	if (rc) {
+		dd__error_prefix(ctx, "%s", img->path);
+		goto out;
+	}
+	mt = dd__json_str(doc, "mediaType");
+	if (!mt)
+		mt = dd__json_has(doc, "manifests") ? MT_OCI_INDEX : dd__json_has(doc, "layers") ? MT_OCI_MANIFEST : NULL;
+	if (!mt || (!is_index_type(mt) && !is_manifest_type(mt))) {
+		rc = dd__error(ctx, DD_EFORMAT, "%s: blob %s is not an image manifest or index", img->path, want.str);
+		goto out;
+	}
+	idx = json_object_new_object();
+	arr = json_object_new_array();
+	d = json_object_new_object();
+	json_object_object_add(d, "mediaType", json_object_new_string(mt));
+	json_object_object_add(d, "digest", json_object_new_string(want.str));
+	json_object_object_add(d, "size", json_object_new_int64((int64_t)data.len));
+	json_object_array_add(arr, d);
+	json_object_object_add(idx, "manifests", arr);
+	*out = idx;
+out:
+	json_object_put(doc);
+	dd__hasher_free(h);
+	dd__buf_free(&path);
+	dd__buf_free(&data);
+	return rc;
 }
 
 static int walk_index(struct walk *w, struct json_object *index, const char *where, size_t top,
@@ -428,6 +502,14 @@ int dd__oci_open(struct dd_image *img, const char *ref)
 	memset(&w, 0, sizeof(w));
 	w.img = img;
 	w.ref = ref;
+	if (!dd__src_exists(img->src, "index.json") && dd__ref_digest(ref)) {
+		rc = digest_index(img, ref, &index);
+		if (rc == 0)
+			rc = walk_index(&w, index, "the digest given", 0, NULL);
+		if (rc)
+			goto out;
+		goto select;
+	}
 	if (dd__src_exists(img->src, "oci-layout")) {
 		rc = dd__src_read_all(img->src, "oci-layout", 1 << 16, &data);
 		if (rc == 0)
@@ -453,6 +535,7 @@ int dd__oci_open(struct dd_image *img, const char *ref)
 	rc = walk_index(&w, index, "index.json", 0, NULL);
 	if (rc)
 		goto out;
+select:
 	if (!dd__platform_parse(img->want_platform, os, sizeof(os), arch, sizeof(arch), variant,
 				sizeof(variant))) {
 		rc = dd__error(ctx, DD_EINVAL, "invalid platform '%s'", img->want_platform);

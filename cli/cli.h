@@ -21,6 +21,7 @@ extern const struct cli_cmd cli_commands[];
 const struct cli_cmd *cli_find(const char *name);
 
 int cmd_report(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);

@@ -7,10 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "cli.h"
 #include "image_opts.h"
+#include "live_opts.h"
+#include "progress.h"
 
 static const char help[] =
 	"Compare TARGET with the image it was started from and report the drift:\n"
@@ -21,7 +24,9 @@ static const char help[] =
 	"TARGET is a root filesystem directory (/proc/PID/root, an overlay merged\n"
 	"dir, an unpacked rootfs), a docker export tar (plain or compressed with\n"
 	"gzip, zstd, xz or bzip2), a second image or a saved manifest (image\n"
-	"against image); or use --upper.\n"
+	"against image); or use --upper, or name a running container with --pid or\n"
+	"--container-id: its root filesystem is walked through /proc/PID/root and\n"
+	"its processes, sockets and environment are compared with the image too.\n"
 	"\n"
 	"  -r, --ref NAME            the image to use when IMAGE holds several\n"
 	"  -p, --platform P          OS/ARCH[/VARIANT] of a multi-platform image\n"
@@ -46,22 +51,31 @@ static const char help[] =
 	"      --no-cache            neither read nor store the image's tree in the manifest\n"
 	"                            cache ($XDG_CACHE_HOME/driftdiff)\n"
 	"  -j, --jobs N              threads to use (default: the number of CPUs)\n"
+	"      --progress            show progress on standard error even when it is\n"
+	"                            not a terminal (one line a second)\n"
+	"      --no-progress         never show progress\n"
+	"  -q, --quiet               no progress and no notes on standard error\n"
+	"  -v, --verbose             say on standard error what was read and how long it took\n"
+	CLI_LIVE_HELP
 	CLI_LIMIT_HELP
 	"  -h, --help                show this help\n"
 	"\n"
 	"Exit status: 0 no drift at or above --fail-on, 1 drift, 2 error.\n";
 
 enum { OPT_TARGET_REF = 256, OPT_FAIL_ON, OPT_NO_DEFAULTS, OPT_CROSS, OPT_COLOR, OPT_CATEGORY,
-       OPT_CONFIG, OPT_POLICY, OPT_EVIDENCE, OPT_NO_CACHE, OPT_JOBS, OPT_LIMIT };
+       OPT_CONFIG, OPT_POLICY, OPT_EVIDENCE, OPT_NO_CACHE, OPT_JOBS, OPT_LIMIT,
+       OPT_PROGRESS, OPT_NO_PROGRESS };
 
 struct report_args {
 	const char *ref, *platform, *target_ref, *upper, *type, *format, *output;
 	const char *fail_on, *color, *category, *config, *policy, *evidence;
 	const char *ignores[64];
 	size_t nignores;
-	bool no_defaults, all, cross_mounts, no_cache;
+	bool no_defaults, all, cross_mounts, no_cache, quiet, verbose;
+	int progress;                /* -1 --no-progress, 1 --progress, 0 on a terminal */
 	long jobs;
 	struct dd_limits limits;
+	struct cli_live live;
 };
 
 /* "file:///abs/path/" for SARIF's originalUriBaseIds. */
@@ -97,6 +111,7 @@ static int parse(struct report_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		IMAGE_LONG_OPTIONS,
+		LIVE_LONG_OPTIONS,
 		{ "target-ref", required_argument, NULL, OPT_TARGET_REF },
 		{ "upper", required_argument, NULL, 'u' },
 		{ "target-type", required_argument, NULL, 't' },
@@ -116,6 +131,10 @@ static int parse(struct report_args *a, int argc, char **argv)
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -123,7 +142,13 @@ static int parse(struct report_args *a, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:p:u:t:f:o:i:aj:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:p:u:t:f:o:i:aj:qvh", opts, NULL)) != -1) {
+		int taken = cli_live_option(&a->live, "report", c, optarg);
+
+		if (taken == 1)
+			continue;
+		if (taken)
+			return taken;
 		switch (c) {
 		case 'r': a->ref = optarg; break;
 		case 'p': a->platform = optarg; break;
@@ -151,6 +176,10 @@ static int parse(struct report_args *a, int argc, char **argv)
 			if (cli_limit_option(&a->limits, "report", optarg))
 				return EXIT_ERROR;
 			break;
+		case OPT_PROGRESS: a->progress = 1; break;
+		case OPT_NO_PROGRESS: a->progress = -1; break;
+		case 'q': a->quiet = true; break;
+		case 'v': a->verbose = true; break;
 		case 'j': {
 			char *end;
 
@@ -174,10 +203,11 @@ static int parse(struct report_args *a, int argc, char **argv)
 
 /* --evidence DIR: the executables, and the whole JSON report beside them. */
 static int collect_evidence(struct dd_ctx *ctx, const struct report_args *a, const char *type,
-			    const char *target, struct dd_image *img, const struct dd_diff *diff,
+			    const char *target, struct dd_image *img, const struct dd_live *live,
+			    const struct dd_diff *diff,
 			    const struct dd_findings *findings, const struct dd_report_options *ro)
 {
-	enum dd_target_kind kind = !strcmp(type, "rootfs") ? DD_TARGET_ROOTFS :
+	enum dd_target_kind kind = !strcmp(type, "rootfs") || !strcmp(type, "live") ? DD_TARGET_ROOTFS :
 				   !strcmp(type, "upper") ? DD_TARGET_UPPER :
 				   !strcmp(type, "tar") ? DD_TARGET_TAR : DD_TARGET_IMAGE;
 	struct dd_report_options jo = *ro;
@@ -188,6 +218,14 @@ static int collect_evidence(struct dd_ctx *ctx, const struct report_args *a, con
 
 	if (dd_evidence_collect(ctx, diff, kind, target, a->evidence, &n))
 		return cli_fail(ctx);
+	if (live) {
+		const struct dd_tree *itree = NULL;
+		size_t np = 0;
+
+		if (dd_image_tree(&itree, img) || dd_evidence_collect_live(ctx, live, itree, a->evidence, &np))
+			return cli_fail(ctx);
+		n += np;
+	}
 	if (asprintf(&path, "%s/report.json", a->evidence) < 0)
 		return EXIT_ERROR;
 	jo.color = false;
@@ -201,9 +239,32 @@ static int collect_evidence(struct dd_ctx *ctx, const struct report_args *a, con
 	free(path);
 	if (cli_output_close(&out, ok) || !ok)
 		return EXIT_ERROR;
-	fprintf(stderr, "driftdiff: evidence: %zu file%s and report.json in %s%s\n", n, n == 1 ? "" : "s",
-		a->evidence, kind == DD_TARGET_IMAGE ? " (an image target has no files to copy)" : "");
+	if (!a->quiet)
+		fprintf(stderr, "driftdiff: evidence: %zu file%s and report.json in %s%s\n", n, n == 1 ? "" : "s",
+			a->evidence, kind == DD_TARGET_IMAGE ? " (an image target has no files to copy)" : "");
 	return EXIT_OK;
+}
+
+/*
+ * A running container's mount points are not its image's files: each one
+ * the walk left out is ignored, with the mount as the reason.
+ */
+static int ignore_mounts(struct dd_ignore *ign, const struct dd_live *live)
+{
+	size_t i;
+
+	for (i = 0; i < dd_live_mount_count(live); i++) {
+		const struct dd_live_mount *m = dd_live_mount(live, i);
+		char why[512];
+
+		if (m->walked)
+			continue;
+		snprintf(why, sizeof(why), "mount: %s %s%s", m->fstype, m->source,
+			 m->pseudo ? " (the runtime's)" : " (a volume or bind mount: not walked without --include-mounts)");
+		if (dd_ignore_add_path(ign, m->path, m->path_len, true, why))
+			return -1;
+	}
+	return 0;
 }
 
 /* The target is read on its own thread, with its own context, while the image's layers stream. */
@@ -212,17 +273,30 @@ struct target_job {
 	const char *type, *target;
 	const struct dd_target_options *to;
 	struct dd_image *img2;       /* type "image" */
+	const struct dd_live *live;  /* type "live" */
 	const struct dd_tree *tree;
 	struct dd_tree *owned;
 	int rc;
+	double seconds;
 };
+
+static double now_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static void *read_target(void *arg)
 {
 	struct target_job *j = arg;
+	double t0 = now_seconds();
 
 	if (!strcmp(j->type, "image"))
 		j->rc = dd_image_tree(&j->tree, j->img2);
+	else if (!strcmp(j->type, "live"))
+		j->rc = dd_live_read_root(&j->owned, j->ctx, j->live, j->to);
 	else if (!strcmp(j->type, "rootfs"))
 		j->rc = dd_target_read_dir(&j->owned, j->ctx, j->target, j->to);
 	else if (!strcmp(j->type, "upper"))
@@ -231,6 +305,7 @@ static void *read_target(void *arg)
 		j->rc = dd_target_read_tar(&j->owned, j->ctx, j->target, j->to);
 	if (j->owned)
 		j->tree = j->owned;
+	j->seconds = now_seconds() - t0;
 	return NULL;
 }
 
@@ -243,6 +318,8 @@ int cmd_report(int argc, char **argv)
 	struct dd_classify_options copts = DD_CLASSIFY_OPTIONS_INIT;
 	struct dd_ctx *ctx = NULL, *tctx = NULL;
 	struct target_job job = { 0 };
+	struct cli_progress prog;
+	double t0, image_seconds;
 	pthread_t thread;
 	bool threaded;
 	char *cache = NULL;
@@ -254,6 +331,8 @@ int cmd_report(int argc, char **argv)
 	struct dd_diff *diff = NULL;
 	struct dd_findings *findings = NULL;
 	struct dd_policy *policy = NULL;
+	struct dd_live *live = NULL;
+	char *live_config = NULL, live_name[160], category[160];
 	enum dd_report_format fmt;
 	const char *image_path, *target, *type;
 	char *uri = NULL;
@@ -265,13 +344,22 @@ int cmd_report(int argc, char **argv)
 	rc = parse(&a, argc, argv);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (a.upper ? optind != argc - 1 : optind != argc - 2)
+	if (cli_live_wanted(&a.live)) {
+		if (a.live.pid && a.live.container_id)
+			return cli_usage_error("report", "--pid and --container-id name the same thing: give one");
+		if (a.upper || a.type)
+			return cli_usage_error("report", "a running container (--pid, --container-id) is the target: no --upper or --target-type");
+		if (optind != argc - 1)
+			return cli_usage_error("report", "expected IMAGE only (the target is the running container)");
+	} else if (a.upper ? optind != argc - 1 : optind != argc - 2) {
 		return cli_usage_error("report", a.upper ? "expected IMAGE (the target is --upper DIR)"
 							 : "expected IMAGE and TARGET");
+	}
 	image_path = argv[optind];
-	target = a.upper ? a.upper : argv[optind + 1];
-	type = a.upper ? "upper" : a.type ? a.type : "auto";
-	if (strcmp(type, "auto") && strcmp(type, "rootfs") && strcmp(type, "upper") &&
+	target = cli_live_wanted(&a.live) ? cli_live_name(&a.live, live_name, sizeof(live_name))
+	       : a.upper ? a.upper : argv[optind + 1];
+	type = cli_live_wanted(&a.live) ? "live" : a.upper ? "upper" : a.type ? a.type : "auto";
+	if (strcmp(type, "auto") && strcmp(type, "rootfs") && strcmp(type, "upper") && strcmp(type, "live") &&
 	    strcmp(type, "tar") && strcmp(type, "image"))
 		return cli_usage_error("report", "unknown target type '%s' (auto, rootfs, upper, tar, image)", type);
 	fmt = dd_report_format_parse(a.format ? a.format : "text");
@@ -295,6 +383,9 @@ int cmd_report(int argc, char **argv)
 		cache = dd_default_cache_dir();
 	if (cli_open_image_cached(ctx, &img, image_path, a.ref, a.platform, cache))
 		goto out;
+	/* The snapshot first, so the processes are seen as close as possible to the walk. */
+	if (!strcmp(type, "live") && cli_live_open(ctx, &a.live, &live, &live_config))
+		goto out;
 	if (!strcmp(type, "auto")) {
 		if (stat(target, &st) != 0) {
 			fprintf(stderr, "driftdiff: %s: %s\n", target, strerror(errno));
@@ -317,13 +408,30 @@ int cmd_report(int argc, char **argv)
 	    cli_open_image_cached(tctx, &img2, target, a.target_ref, a.platform, cache))
 		goto out;
 	job.img2 = img2;
+	job.live = live;
+	cli_progress_init(&prog, !a.quiet && (a.progress == 1 || (a.progress == 0 && isatty(STDERR_FILENO))));
+	cli_progress_attach(&prog, ctx);
+	cli_progress_attach(&prog, tctx);
+	cli_progress_image(&prog, img);
+	t0 = now_seconds();
 	/* Both sides at once: the image is bound by decompression, the target by reading. */
 	threaded = a.jobs != 1 && pthread_create(&thread, NULL, read_target, &job) == 0;
 	if (!threaded)
 		read_target(&job);
 	irc = dd_image_tree(&itree, img);
+	image_seconds = now_seconds() - t0;
 	if (threaded)
 		pthread_join(thread, NULL);
+	cli_progress_end(&prog);
+	dd_ctx_set_progress(ctx, NULL, NULL);
+	dd_ctx_set_progress(tctx, NULL, NULL);
+	pthread_mutex_destroy(&prog.mu);
+	if (a.verbose && !irc)
+		fprintf(stderr, "driftdiff: image %s: %zu entries, %zu layers, in %.2f s\n", image_path,
+			dd_tree_count(itree), dd_image_layer_count(img), image_seconds);
+	if (a.verbose && !job.rc)
+		fprintf(stderr, "driftdiff: target %s (%s): %zu entries in %.2f s%s\n", target, type,
+			dd_tree_count(job.tree), job.seconds, threaded ? ", read alongside the image" : "");
 	owned = job.owned;
 	ttree = job.tree;
 	if (irc)
@@ -337,13 +445,17 @@ int cmd_report(int argc, char **argv)
 	for (i = 0; i < a.nignores; i++)
 		if (dd_ignore_load(ign, a.ignores[i]))
 			goto fail;
+	if (live && ignore_mounts(ign, live))
+		goto fail;
 	dopts.all = a.all;
 	dopts.ignore = ign;
 	copts.image_tree = itree;
 	copts.target_tree = ttree;
 	copts.target_is_upper = !strcmp(type, "upper");
 	copts.image = img;
-	copts.runtime_config = a.config;
+	copts.runtime_config = a.config ? a.config : live_config;
+	copts.live = live;
+	copts.show_env_values = a.live.show_env_values;
 	if (a.policy && dd_policy_load(&policy, ctx, a.policy))
 		goto fail;
 	copts.policy = policy;
@@ -353,13 +465,23 @@ int cmd_report(int argc, char **argv)
 		goto fail;
 	ro.target = target;
 	ro.target_kind = type;
-	if (strcmp(type, "tar") && strcmp(type, "image"))
+	if (live) {
+		if (asprintf(&uri, "file://%s/", dd_live_root_path(live)) < 0)
+			uri = NULL;
+		ro.target_uri = uri;
+	} else if (strcmp(type, "tar") && strcmp(type, "image")) {
 		ro.target_uri = uri = file_uri(target);
+	}
+	ro.live = live;
+	ro.show_env_values = a.live.show_env_values;
 	ro.fail_on = (enum dd_severity)threshold;
 	ro.default_ignores = !a.no_defaults;
 	ro.ignore_files = a.ignores;
 	ro.all = a.all;
 	ro.category = a.category;
+	/* A PID changes with every restart: a live target's category must not. */
+	if (live && !a.category)
+		ro.category = a.live.container_id ? cli_live_category(&a.live, category, sizeof(category)) : "driftdiff/live";
 	ro.target_tree = owned;
 	ro.color = a.color && !strcmp(a.color, "always");
 	if ((!a.color || !strcmp(a.color, "auto")) && fmt == DD_REPORT_TEXT &&
@@ -373,14 +495,19 @@ int cmd_report(int argc, char **argv)
 		cli_fail(ctx);
 	if (cli_output_close(&out, ok) || !ok)
 		goto out;
-	if (a.evidence && collect_evidence(ctx, &a, type, target, img, diff, findings, &ro))
+	if (a.evidence && collect_evidence(ctx, &a, type, live ? dd_live_root_path(live) : target, img, live, diff,
+					   findings, &ro))
 		goto out;
 	rc = dd_report_has_drift(diff, findings, (enum dd_severity)threshold) ? EXIT_DRIFT : EXIT_OK;
+	if (a.verbose)
+		fprintf(stderr, "driftdiff: %zu changes, %zu findings, exit %d, %.2f s in all\n", dd_diff_count(diff),
+			dd_findings_count(findings), rc, now_seconds() - t0);
 	goto out;
 fail:
 	rc = cli_fail(ctx);
 out:
 	free(uri);
+	free(live_config);
 	dd_findings_free(findings);
 	dd_policy_free(policy);
 	dd_diff_free(diff);
@@ -388,6 +515,7 @@ out:
 	dd_tree_free(owned);
 	dd_image_free(img2);
 	dd_image_free(img);
+	dd_live_free(live);
 	dd_ctx_free(tctx);
 	dd_ctx_free(ctx);
 	free(cache);

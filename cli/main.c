@@ -15,7 +15,9 @@
 
 const struct cli_cmd cli_commands[] = {
 	{ "report", cmd_report, "diff a container against its image and report the drift",
-	  "driftdiff report [options] IMAGE TARGET | driftdiff report [options] --upper DIR IMAGE" },
+	  "driftdiff report [options] IMAGE TARGET | driftdiff report [options] --upper DIR IMAGE | driftdiff report [options] (--pid PID | --container-id ID) IMAGE" },
+	{ "ps", cmd_ps, "list a running container's processes against its image",
+	  "driftdiff ps [options] (--pid PID | --container-id ID) IMAGE" },
 	{ "verify", cmd_verify, "check an image's digest against the approved ones",
 	  "driftdiff verify [--ref NAME] [--platform OS/ARCH[/VARIANT]] (--expect DIGEST | --approved FILE) IMAGE" },
 	{ "rules", cmd_rules, "list the rules findings are raised under",

@@ -16,5 +16,6 @@
 #include "driftdiff/findings.h"
 #include "driftdiff/report.h"
 #include "driftdiff/verify.h"
+#include "driftdiff/live.h"
 
 #endif

@@ -12,6 +12,7 @@
 #include <magic.h>
 
 #include "findings.h"
+#include "live.h"
 
 /* ---- building findings ---- */
 
@@ -698,14 +699,20 @@ int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_di
 {
 	struct dd_classify_options defaults = DD_CLASSIFY_OPTIONS_INIT;
 	struct dd_findings *fs;
-	size_t i, n = dd_diff_count(diff);
+	const struct dd_live *live;
+	size_t i, n;
 	int rc = 0;
 
-	if (!out || !ctx || !diff)
+	if (!out || !ctx)
 		return DD_EINVAL;
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
+	/* Options of version 1 end before the live snapshot. */
+	live = opts->version >= 2 ? opts->live : NULL;
+	if (!diff && !live)
+		return DD_EINVAL;
+	n = diff ? dd_diff_count(diff) : 0;
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return dd__error(ctx, DD_ENOMEM, "out of memory");
@@ -724,15 +731,17 @@ int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_di
 		if (rc == 0)
 			rc = paths(fs, c);
 	}
-	if (rc == 0)
+	if (rc == 0 && diff)
 		rc = package_managers(fs, diff);
-	if (rc == 0)
+	if (rc == 0 && diff)
 		rc = accounts(fs, diff, opts->image_tree, opts->target_tree);
-	if (rc == 0)
+	if (rc == 0 && diff)
 		rc = dd__classify_packages(fs, diff, opts->image_tree, opts->target_tree,
 					   opts->target_is_upper);
 	if (rc == 0 && opts->runtime_config)
-		rc = dd__classify_config(fs, opts->image, opts->runtime_config);
+		rc = dd__classify_config(fs, opts->image, opts->runtime_config, live != NULL);
+	if (rc == 0 && live)
+		rc = dd__classify_live(fs, live, opts->image, opts->image_tree, opts->show_env_values);
 	if (rc == 0)
 		rc = dd__policy_apply(fs, opts->policy, opts->now ? opts->now : (int64_t)time(NULL));
 	if (rc) {

@@ -77,11 +77,6 @@ struct runtime {
 	const char *image_id;                   /* docker's top-level Image */
 };
 
-/* The image config's .config. */
-struct imgcfg {
-	struct json_object *env, *entrypoint, *cmd, *ports;
-	const char *user, *cwd;
-};
 
 /* ---- typed members ---- */
 
@@ -497,7 +492,7 @@ static int load_runtime(const struct doc *d, struct dd_findings *fs, struct json
 			 "%s: neither a docker inspect document nor an OCI runtime config", d->what);
 }
 
-static int load_image(const struct doc *d, struct json_object *doc, struct imgcfg *ic)
+static int load_image(const struct doc *d, struct json_object *doc, struct dd__imgcfg *ic)
 {
 	struct json_object *cfg;
 	int rc;
@@ -535,11 +530,11 @@ static int list_next(struct list *l, bool *show)
 	return l->n > 1 ? dd__buf_puts(&l->b, ", ") : 0;
 }
 
-static int list_end(struct list *l, struct dd__buf *out, const char *label)
+static int list_end(struct list *l, struct dd__buf *out, size_t head, const char *label)
 {
 	if (!l->n)
 		return 0;
-	if ((out->len && dd__buf_puts(out, "; ")) || dd__buf_printf(out, "%s ", label) ||
+	if ((out->len > head && dd__buf_puts(out, "; ")) || dd__buf_printf(out, "%s ", label) ||
 	    dd__buf_put(out, l->b.data, l->b.len) ||
 	    (l->n > MAX_LISTED && dd__buf_printf(out, " and %zu more", l->n - MAX_LISTED)))
 		return DD_ENOMEM;
@@ -566,32 +561,17 @@ static int put_hash(struct dd__buf *b, const char *value)
 	return dd__buf_printf(b, "%.19s", dg.str); /* "sha256:" and 12 hex digits */
 }
 
-/*
- * The command line as a shell would show it: plain words bare, others in
- * single quotes, each cut short. The emitters escape what a terminal or a
- * document must not see, so details hold the raw text.
- */
+/* The command line as a shell would show it (dd__put_word), at most 32 words. */
 static int put_argv(struct dd__buf *b, struct json_object *a, struct json_object *c)
 {
-	size_t i, k, n = len_of(a) + len_of(c);
+	size_t i, n = len_of(a) + len_of(c);
 	int rc = 0;
 
 	for (i = 0; i < n && i < 32 && rc == 0; i++) {
-		const char *s = i < len_of(a) ? str_at(a, i) : str_at(c, i - len_of(a));
-		size_t len = strlen(s), cut = len > 200 ? 200 : len;
-		bool plain = len > 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-						  "0123456789_@%+=:,./-") == len;
-
 		if (i)
 			rc = dd__buf_puts(b, " ");
-		if (!rc && !plain)
-			rc = dd__buf_puts(b, "'");
-		for (k = 0; k < cut && rc == 0; k++)
-			rc = s[k] == '\'' ? dd__buf_puts(b, "'\\''") : dd__buf_put(b, s + k, 1);
-		if (!rc && cut < len)
-			rc = dd__buf_puts(b, "...");
-		if (!rc && !plain)
-			rc = dd__buf_puts(b, "'");
+		if (!rc)
+			rc = dd__put_word(b, i < len_of(a) ? str_at(a, i) : str_at(c, i - len_of(a)));
 	}
 	if (!rc && n > 32)
 		rc = dd__buf_printf(b, " ... (%zu more)", n - 32);
@@ -729,21 +709,28 @@ static bool runtime_var(const struct var *v)
 	return false;
 }
 
-static int env_drift(struct dd_findings *fs, const struct runtime *rt, const struct imgcfg *ic)
+/* A value: its hash, or with SHOW the value itself. */
+static int put_value(struct dd__buf *b, const char *value, bool show)
+{
+	if (!show || !value)
+		return put_hash(b, value);
+	return dd__buf_printf(b, "'%s'", value);
+}
+
+int dd__env_drift(struct dd_findings *fs, struct json_object *image_env, struct json_object *env,
+		  const char *where, bool show_values)
 {
 	struct list added = { DD__BUF_INIT, 0 }, removed = { DD__BUF_INIT, 0 };
 	struct list changed = { DD__BUF_INIT, 0 };
 	struct dd__buf detail = DD__BUF_INIT;
 	struct var *a = NULL, *b = NULL;
-	size_t na, nb, i = 0, j = 0;
+	size_t na, nb, i = 0, j = 0, head = 0;
 	bool show;
 	int rc;
 
-	if (!rt->has_env)
-		return 0;
-	rc = vars_load(&a, &na, ic->env);
+	rc = vars_load(&a, &na, image_env);
 	if (!rc)
-		rc = vars_load(&b, &nb, rt->env);
+		rc = vars_load(&b, &nb, env);
 	while (rc == 0 && (i < na || j < nb)) {
 		int c = i == na ? 1 : j == nb ? -1 : name_cmp(&a[i], &b[j]);
 		const struct var *v = c <= 0 ? &a[i] : &b[j];
@@ -760,15 +747,16 @@ static int env_drift(struct dd_findings *fs, const struct runtime *rt, const str
 				rc = list_next(&added, &show);
 				if (!rc && show && !(rc = dd__buf_put(&added.b, v->name, v->nlen)) &&
 				    !(rc = dd__buf_puts(&added.b, " (")) &&
-				    !(rc = put_hash(&added.b, v->value)))
+				    !(rc = put_value(&added.b, v->value, show_values)))
 					rc = dd__buf_puts(&added.b, ")");
 			}
 		} else if ((a[i].value == NULL) != (b[j].value == NULL) ||
 			   (a[i].value && strcmp(a[i].value, b[j].value))) {
 			rc = list_next(&changed, &show);
 			if (!rc && show && !(rc = dd__buf_put(&changed.b, v->name, v->nlen)) &&
-			    !(rc = dd__buf_puts(&changed.b, " (")) && !(rc = put_hash(&changed.b, a[i].value)) &&
-			    !(rc = dd__buf_puts(&changed.b, " -> ")) && !(rc = put_hash(&changed.b, b[j].value)))
+			    !(rc = dd__buf_puts(&changed.b, " (")) && !(rc = put_value(&changed.b, a[i].value, show_values)) &&
+			    !(rc = dd__buf_puts(&changed.b, " -> ")) &&
+			    !(rc = put_value(&changed.b, b[j].value, show_values)))
 				rc = dd__buf_puts(&changed.b, ")");
 		}
 		if (c <= 0)
@@ -776,13 +764,16 @@ static int env_drift(struct dd_findings *fs, const struct runtime *rt, const str
 		if (c >= 0)
 			j++;
 	}
+	if (!rc && where)
+		rc = dd__buf_printf(&detail, "%s: ", where);
+	head = detail.len;
 	if (!rc)
-		rc = list_end(&added, &detail, "added");
+		rc = list_end(&added, &detail, head, "added");
 	if (!rc)
-		rc = list_end(&removed, &detail, "removed");
+		rc = list_end(&removed, &detail, head, "removed");
 	if (!rc)
-		rc = list_end(&changed, &detail, "changed");
-	if (!rc && detail.len && !add_detail(fs, "DD-CFG-001", &detail))
+		rc = list_end(&changed, &detail, head, "changed");
+	if (!rc && (added.n || removed.n || changed.n) && !add_detail(fs, "DD-CFG-001", &detail))
 		rc = DD_ENOMEM;
 	free(a);
 	free(b);
@@ -813,7 +804,7 @@ static bool argv_equal(struct json_object *a, struct json_object *b, struct json
 	return true;
 }
 
-static int command_drift(struct dd_findings *fs, const struct runtime *rt, const struct imgcfg *ic)
+static int command_drift(struct dd_findings *fs, const struct runtime *rt, const struct dd__imgcfg *ic)
 {
 	struct dd__buf b = DD__BUF_INIT;
 	int rc = 0;
@@ -855,7 +846,7 @@ static bool parse_id(const char *s, size_t len, int64_t *out)
 	return *out <= UINT32_MAX;
 }
 
-static int user_drift(struct dd_findings *fs, const struct runtime *rt, const struct imgcfg *ic)
+static int user_drift(struct dd_findings *fs, const struct runtime *rt, const struct dd__imgcfg *ic)
 {
 	struct dd__buf b = DD__BUF_INIT;
 	struct dd_finding *f;
@@ -1003,7 +994,7 @@ static int port_list(struct list *l, const struct portset *a, const struct ports
 	return rc;
 }
 
-static int ports_drift(struct dd_findings *fs, const struct runtime *rt, const struct imgcfg *ic)
+static int ports_drift(struct dd_findings *fs, const struct runtime *rt, const struct dd__imgcfg *ic)
 {
 	struct list added = { DD__BUF_INIT, 0 }, removed = { DD__BUF_INIT, 0 };
 	struct dd__buf detail = DD__BUF_INIT;
@@ -1024,9 +1015,9 @@ static int ports_drift(struct dd_findings *fs, const struct runtime *rt, const s
 	if (!rc)
 		rc = port_list(&removed, &img, &ctr, NULL);
 	if (!rc)
-		rc = list_end(&added, &detail, "added");
+		rc = list_end(&added, &detail, 0, "added");
 	if (!rc)
-		rc = list_end(&removed, &detail, "removed");
+		rc = list_end(&removed, &detail, 0, "removed");
 	if (!rc && detail.len && !add_detail(fs, "DD-CFG-004", &detail))
 		rc = DD_ENOMEM;
 	portset_free(&img);
@@ -1076,7 +1067,7 @@ static int caps_drift(struct dd_findings *fs, const struct runtime *rt)
 			rc = dd__buf_put(&added.b, str_at(rt->caps, i), strlen(str_at(rt->caps, i)));
 	}
 	if (!rc && added.n) {
-		rc = list_end(&added, &detail, rt->caps_what);
+		rc = list_end(&added, &detail, 0, rt->caps_what);
 		if (!rc)
 			rc = dd__buf_puts(&detail, " beyond the default set");
 		f = rc ? NULL : add_detail(fs, "DD-CFG-006", &detail);
@@ -1291,12 +1282,39 @@ static int image_drift(struct dd_findings *fs, struct dd_image *img, const struc
 	return rc;
 }
 
-int dd__classify_config(struct dd_findings *fs, struct dd_image *img, const char *runtime_config)
+int dd__image_config(struct dd_ctx *ctx, struct dd_image *img, struct json_object **doc,
+		     struct dd__imgcfg *ic)
+{
+	struct dd__buf what = DD__BUF_INIT;
+	struct doc di = { ctx, NULL };
+	const char *icfg = dd_image_config_json(img);
+	int rc;
+
+	*doc = NULL;
+	memset(ic, 0, sizeof(*ic));
+	if (!icfg)
+		return 0;
+	if (dd__buf_printf(&what, "%s: image config", dd_image_path(img)))
+		return dd__error(ctx, DD_ENOMEM, "out of memory");
+	di.what = what.data;
+	rc = dd__json_parse(ctx, di.what, icfg, strlen(icfg), doc);
+	if (!rc)
+		rc = load_image(&di, *doc, ic);
+	if (rc) {
+		json_object_put(*doc);
+		*doc = NULL;
+	}
+	dd__buf_free(&what);
+	return rc;
+}
+
+int dd__classify_config(struct dd_findings *fs, struct dd_image *img, const char *runtime_config,
+			bool skip_env)
 {
 	struct dd__buf data = DD__BUF_INIT, what = DD__BUF_INIT;
 	struct json_object *doc = NULL, *idoc = NULL;
 	struct runtime rt;
-	struct imgcfg ic;
+	struct dd__imgcfg ic;
 	struct doc d = { fs->ctx, runtime_config };
 	struct doc di = { fs->ctx, NULL };
 	const char *icfg = img ? dd_image_config_json(img) : NULL;
@@ -1323,7 +1341,7 @@ int dd__classify_config(struct dd_findings *fs, struct dd_image *img, const char
 		goto out;
 	/* Without the image there is nothing to compare: only the settings count. */
 	if (icfg) {
-		rc = env_drift(fs, &rt, &ic);
+		rc = rt.has_env && !skip_env ? dd__env_drift(fs, ic.env, rt.env, NULL, false) : 0;
 		if (!rc)
 			rc = command_drift(fs, &rt, &ic);
 		if (!rc)

@@ -199,3 +199,11 @@ void dd__error_prefix(struct dd_ctx *ctx, const char *fmt, ...)
 	}
 	free(prefix);
 }
+
+void dd_ctx_set_progress(struct dd_ctx *ctx, dd_progress_fn fn, void *user)
+{
+	if (!ctx)
+		return;
+	ctx->progress = fn;
+	ctx->progress_user = user;
+}

@@ -49,16 +49,16 @@ static int open_tmp(struct evidence *ev, char *name, size_t size)
 /* Stream into the evidence dir through READ, then name the copy by its hash. */
 typedef long (*reader_fn)(void *ctx, void *buf, size_t n);
 
-static int copy_one(struct evidence *ev, const struct dd_change *c, reader_fn rd, void *rctx)
+/* Stream into the evidence dir through READ and name the copy by its hash (HEX, *SIZE). */
+static int copy_stream(struct evidence *ev, reader_fn rd, void *rctx, struct dd__digest *d, char *hex,
+		       uint64_t *size)
 {
-	char tmp[64], hex[65];
+	char tmp[64];
 	unsigned char buf[65536];
-	struct dd__digest d;
-	struct json_object *o;
-	uint64_t size = 0;
 	long got;
 	int fd, rc = 0;
 
+	*size = 0;
 	fd = open_tmp(ev, tmp, sizeof(tmp));
 	if (fd < 0)
 		return dd__error(ev->ctx, DD_EIO, "%s: cannot create a file: %s", ev->dir, strerror(errno));
@@ -71,26 +71,40 @@ static int copy_one(struct evidence *ev, const struct dd_change *c, reader_fn rd
 			rc = dd__error(ev->ctx, DD_EIO, "%s: write error: %s", ev->dir, strerror(errno));
 			goto out;
 		}
-		size += (uint64_t)got;
+		*size += (uint64_t)got;
 	}
 	if (got < 0) {
 		rc = (int)got;
 		goto out;
 	}
-	if (fsync(fd) != 0 || dd__hasher_final(ev->h, &d)) {
+	if (fsync(fd) != 0 || dd__hasher_final(ev->h, d)) {
 		rc = dd__error(ev->ctx, DD_EIO, "%s: %s", ev->dir, strerror(errno));
 		goto out;
 	}
-	dd__hex(hex, d.bin, 32);
+	dd__hex(hex, d->bin, 32);
 	/*
 	 * linkat never replaces: content collected already (under another
 	 * path) keeps its first copy. The temporary name goes at "out".
 	 */
-	if (linkat(ev->dirfd, tmp, ev->dirfd, hex, 0) != 0 && errno != EEXIST) {
+	if (linkat(ev->dirfd, tmp, ev->dirfd, hex, 0) != 0 && errno != EEXIST)
 		rc = dd__error(ev->ctx, DD_EIO, "%s/%s: %s", ev->dir, hex, strerror(errno));
-		goto out;
-	}
-	if (dd__entry_json(c->after, false, &o) == 0) {
+	else
+		ev->copied++;
+out:
+	close(fd);
+	unlinkat(ev->dirfd, tmp, 0);
+	return rc;
+}
+
+static int copy_one(struct evidence *ev, const struct dd_change *c, reader_fn rd, void *rctx)
+{
+	struct dd__digest d;
+	struct json_object *o;
+	char hex[65];
+	uint64_t size;
+	int rc = copy_stream(ev, rd, rctx, &d, hex, &size);
+
+	if (rc == 0 && dd__entry_json(c->after, false, &o) == 0) {
 		json_object_object_add(o, "evidence", json_object_new_string(hex));
 		json_object_object_add(o, "evidence_size", json_object_new_uint64(size));
 		/* The file may have changed since the walk hashed it: say so. */
@@ -99,10 +113,6 @@ static int copy_one(struct evidence *ev, const struct dd_change *c, reader_fn rd
 		json_object_object_add(o, "kind", json_object_new_string(dd_change_kind_name(c->kind)));
 		json_object_array_add(ev->index, o);
 	}
-	ev->copied++;
-out:
-	close(fd);
-	unlinkat(ev->dirfd, tmp, 0);
 	return rc;
 }
 
@@ -238,31 +248,63 @@ static int from_tar(struct evidence *ev, const char *target)
 	return rc;
 }
 
+static int ev_open(struct evidence *ev, struct dd_ctx *ctx, const char *dir)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->ctx = ctx;
+	ev->dir = dir;
+	ev->dirfd = -1;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return dd__error(ctx, DD_EIO, "%s: %s", dir, strerror(errno));
+	ev->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ev->dirfd < 0)
+		return dd__error(ctx, DD_EIO, "%s: %s", dir, strerror(errno));
+	ev->index = json_object_new_array();
+	if (!ev->index || dd__hasher_new(&ev->h, DD__ALG_SHA256))
+		return dd__error(ctx, DD_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void ev_close(struct evidence *ev)
+{
+	json_object_put(ev->index);
+	dd__hasher_free(ev->h);
+	free(ev->want);
+	if (ev->dirfd >= 0)
+		close(ev->dirfd);
+}
+
+static int write_index(struct evidence *ev, const char *name)
+{
+	const char *s = json_object_to_json_string_ext(ev->index, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+	int fd = openat(ev->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (!f || fprintf(f, "%s\n", s) < 0 || fclose(f) != 0) {
+		if (!f && fd >= 0)
+			close(fd);
+		return dd__error(ev->ctx, DD_EIO, "%s/%s: %s", ev->dir, name, strerror(errno));
+	}
+	return 0;
+}
+
 int dd_evidence_collect(struct dd_ctx *ctx, const struct dd_diff *diff, enum dd_target_kind kind,
 			const char *target, const char *dir, size_t *copied)
 {
 	struct evidence ev;
 	size_t i, n = dd_diff_count(diff);
-	const char *s;
-	FILE *f;
-	int fd, rc = 0;
+	int rc;
 
 	if (!ctx || !diff || !target || !dir)
 		return DD_EINVAL;
-	memset(&ev, 0, sizeof(ev));
-	ev.ctx = ctx;
-	ev.dir = dir;
-	ev.dirfd = -1;
 	if (copied)
 		*copied = 0;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return dd__error(ctx, DD_EIO, "%s: %s", dir, strerror(errno));
-	ev.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (ev.dirfd < 0)
-		return dd__error(ctx, DD_EIO, "%s: %s", dir, strerror(errno));
+	rc = ev_open(&ev, ctx, dir);
+	if (rc)
+		goto out;
 	ev.want = calloc(n ? n : 1, sizeof(*ev.want));
-	ev.index = json_object_new_array();
-	if (!ev.want || !ev.index || dd__hasher_new(&ev.h, DD__ALG_SHA256)) {
+	if (!ev.want) {
 		rc = dd__error(ctx, DD_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -277,23 +319,65 @@ int dd_evidence_collect(struct dd_ctx *ctx, const struct dd_diff *diff, enum dd_
 		rc = from_dir(&ev, target);
 	else if (kind == DD_TARGET_TAR)
 		rc = from_tar(&ev, target);
-	if (rc)
-		goto out;
-	s = json_object_to_json_string_ext(ev.index, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	fd = openat(ev.dirfd, "index.json", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f || fprintf(f, "%s\n", s) < 0 || fclose(f) != 0) {
-		if (!f && fd >= 0)
-			close(fd);
-		rc = dd__error(ctx, DD_EIO, "%s/index.json: %s", dir, strerror(errno));
-		goto out;
-	}
-	if (copied)
+	if (rc == 0)
+		rc = write_index(&ev, "index.json");
+	if (rc == 0 && copied)
 		*copied = ev.copied;
 out:
-	json_object_put(ev.index);
-	dd__hasher_free(ev.h);
-	free(ev.want);
-	close(ev.dirfd);
+	ev_close(&ev);
+	return rc;
+}
+
+/*
+ * The executables that drifted processes run, read through /proc/N/exe:
+ * the only copy there is of a deleted or in-memory one. Listed in
+ * DIR/processes.json.
+ */
+int dd_evidence_collect_live(struct dd_ctx *ctx, const struct dd_live *live, const struct dd_tree *image,
+			     const char *dir, size_t *copied)
+{
+	struct evidence ev;
+	size_t i;
+	int rc;
+
+	if (!ctx || !live || !dir)
+		return DD_EINVAL;
+	if (copied)
+		*copied = 0;
+	rc = ev_open(&ev, ctx, dir);
+	for (i = 0; rc == 0 && i < dd_live_process_count(live); i++) {
+		const struct dd_live_process *p = dd_live_process(live, i);
+		enum dd_live_exe_state st = dd_live_exe_check(p, image);
+		struct json_object *o;
+		struct dd__digest d;
+		char hex[65];
+		uint64_t size;
+		int fd;
+
+		if (st != DD_LIVE_EXE_ADDED && st != DD_LIVE_EXE_MODIFIED && st != DD_LIVE_EXE_GONE &&
+		    st != DD_LIVE_EXE_FOREIGN)
+			continue;
+		fd = dd_live_open_exe(live, p);
+		if (fd < 0)
+			continue; /* exited since the snapshot */
+		rc = copy_stream(&ev, fd_reader, &fd, &d, hex, &size);
+		close(fd);
+		if (rc)
+			break;
+		o = json_object_new_object();
+		json_object_object_add(o, "pid", json_object_new_int(p->pid));
+		json_object_object_add(o, "exe_link", json_object_new_string(p->exe_raw ? p->exe_raw : ""));
+		json_object_object_add(o, "exe_state", json_object_new_string(dd_live_exe_state_name(st)));
+		json_object_object_add(o, "evidence", json_object_new_string(hex));
+		json_object_object_add(o, "evidence_size", json_object_new_uint64(size));
+		json_object_object_add(o, "matches_report", json_object_new_boolean(
+					       p->has_sha256 && !memcmp(d.bin, p->sha256, 32)));
+		json_object_array_add(ev.index, o);
+	}
+	if (rc == 0)
+		rc = write_index(&ev, "processes.json");
+	if (rc == 0 && copied)
+		*copied = ev.copied;
+	ev_close(&ev);
 	return rc;
 }

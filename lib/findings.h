@@ -33,7 +33,25 @@ const char *dd__findings_strdup(struct dd_findings *fs, const char *s, size_t le
 int dd__classify_packages(struct dd_findings *fs, const struct dd_diff *diff,
 			  const struct dd_tree *image, const struct dd_tree *target, bool target_is_upper);
 /* Configuration drift (config.c): the runtime config against the image config. */
-int dd__classify_config(struct dd_findings *fs, struct dd_image *img, const char *runtime_config);
+/* Environment drift is left to the live snapshot when there is one (SKIP_ENV): it is what runs. */
+int dd__classify_config(struct dd_findings *fs, struct dd_image *img, const char *runtime_config,
+			bool skip_env);
+/* The image config's .config members (config.c), borrowed from the parsed document. */
+struct json_object;
+struct dd__imgcfg {
+	struct json_object *env, *entrypoint, *cmd, *ports;
+	const char *user, *cwd;
+};
+/* Parse IMG's config into *DOC (json_object_put it) and IC; all NULL without a config. */
+int dd__image_config(struct dd_ctx *ctx, struct dd_image *img, struct json_object **doc,
+		     struct dd__imgcfg *ic);
+/*
+ * DD-CFG-001: ENV (an array of "NAME=value") against the image's. Values
+ * appear as hashes unless SHOW_VALUES; WHERE, when not NULL, starts the
+ * detail ("/proc/42/environ").
+ */
+int dd__env_drift(struct dd_findings *fs, struct json_object *image_env, struct json_object *env,
+		  const char *where, bool show_values);
 /* Apply a policy (policy.c): severities, disabled rules, allowances. */
 int dd__policy_apply(struct dd_findings *fs, const struct dd_policy *policy, int64_t now);
 

@@ -18,6 +18,7 @@ struct pattern {
 	bool negate;
 	bool dir_only;
 	bool exact;        /* built-in: the path itself, not what lies below it */
+	bool literal;      /* segments are names, not globs (dd_ignore_add_path) */
 	char *reason;      /* "FILE:LINE: PATTERN" or the built-in reason */
 };
 
@@ -195,23 +196,74 @@ int dd_ignore_add_defaults(struct dd_ignore *ign)
 	return 0;
 }
 
+int dd_ignore_add_path(struct dd_ignore *ign, const char *path, size_t len, bool subtree,
+		       const char *reason)
+{
+	struct pattern *p;
+	size_t i = 0, start;
+	char **segs;
+
+	if (ign->n == ign->cap) {
+		size_t cap = ign->cap ? ign->cap * 2 : 16;
+		struct pattern *grown = realloc(ign->p, cap * sizeof(*grown));
+
+		if (!grown)
+			return dd__error(ign->ctx, DD_ENOMEM, "out of memory");
+		ign->p = grown;
+		ign->cap = cap;
+	}
+	p = &ign->p[ign->n];
+	memset(p, 0, sizeof(*p));
+	p->literal = true;
+	p->exact = !subtree;
+	while (i < len) {
+		while (i < len && path[i] == '/')
+			i++;
+		start = i;
+		while (i < len && path[i] != '/')
+			i++;
+		if (i > start && add_segment(p, path + start, i - start))
+			goto fail;
+	}
+	/* The root itself is never a mount point to ignore. */
+	if (!p->nsegs || !(p->reason = strdup(reason)))
+		goto fail;
+	ign->n++;
+	return 0;
+fail:
+	segs = p->segs;
+	for (i = 0; i < p->nsegs; i++)
+		free(segs[i]);
+	free(segs);
+	if (!p->nsegs)
+		return dd__error(ign->ctx, DD_EINVAL, "%s: not a path below the root", reason);
+	return dd__error(ign->ctx, DD_ENOMEM, "out of memory");
+}
+
 /* Match pattern segments against path components; "**" takes any number. */
 static bool match_segs(char *const *segs, size_t ns, const char *const *comps, const size_t *lens,
-		       size_t nc)
+		       size_t nc, bool literal)
 {
 	char name[4097]; /* no component of a path within max_path is longer */
 	size_t k;
 
 	while (ns) {
-		if (!strcmp(segs[0], "**")) {
+		if (!literal && !strcmp(segs[0], "**")) {
 			/* A trailing "**" is everything inside: at least one component. */
 			for (k = ns == 1 ? 1 : 0; k <= nc; k++)
-				if (match_segs(segs + 1, ns - 1, comps + k, lens + k, nc - k))
+				if (match_segs(segs + 1, ns - 1, comps + k, lens + k, nc - k, literal))
 					return true;
 			return false;
 		}
 		if (!nc || lens[0] >= sizeof(name))
 			return false;
+		if (literal) {
+			if (strlen(segs[0]) != lens[0] || memcmp(segs[0], comps[0], lens[0]))
+				return false;
+			segs++, ns--;
+			comps++, lens++, nc--;
+			continue;
+		}
 		memcpy(name, comps[0], lens[0]);
 		name[lens[0]] = '\0';
 		if (fnmatch(segs[0], name, 0) != 0)
@@ -253,7 +305,7 @@ const char *dd_ignore_match(const struct dd_ignore *ign, const char *path, size_
 
 			if ((p->dir_only && !dir) || (p->exact && depth < nc))
 				continue;
-			if (match_segs(p->segs, p->nsegs, comps, lens, depth)) {
+			if (match_segs(p->segs, p->nsegs, comps, lens, depth, p->literal)) {
 				/* The last matching pattern decides. */
 				hit = p->negate ? NULL : p->reason;
 				break;

@@ -781,6 +781,7 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	const void *p;
 	size_t size;
 	la_int64_t off;
+	uint64_t entries = 0;
 	long n;
 	int r, rc;
 
@@ -859,6 +860,12 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 		rc = apply_entry(&s, tree, e);
 		if (rc)
 			goto out;
+		if (s.ctx->progress) {
+			struct dd_progress pr = { DD_PROGRESS_LAYER, i, img->nlayers, compressed_seen(&s),
+						  (uint64_t)l->info.size, ++entries };
+
+			s.ctx->progress(&pr, s.ctx->progress_user);
+		}
 	}
 	/* The digests cover every byte, including what follows the tar's end marker. */
 	if (s.pipe) {

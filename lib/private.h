@@ -24,6 +24,8 @@ struct dd_ctx {
 	int code;
 	char *msg;          /* heap; "" when no error */
 	struct dd_limits limits;
+	dd_progress_fn progress;
+	void *progress_user;
 };
 
 /* Record an error on CTX and return CODE, so callers can write `return dd__error(...)`. */
@@ -79,6 +81,13 @@ void dd__ptrvec_free(struct dd__ptrvec *v);
  * byte is read so a FIFO cannot hang us, and no larger than MAX bytes.
  */
 int dd__read_regular(struct dd_ctx *ctx, const char *path, uint64_t max, struct dd__buf *out);
+
+/*
+ * One word of a command line as a shell would show it: plain words bare,
+ * others in single quotes, cut after 200 bytes. Details hold raw text;
+ * the emitters escape what a terminal or a document must not see.
+ */
+int dd__put_word(struct dd__buf *b, const char *s);
 
 /* Warning lists (image, tree): heap strings, kept to the first thousand. */
 void dd__warnings_push(struct dd__ptrvec *w, const char *fmt, va_list ap);

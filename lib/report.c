@@ -230,6 +230,12 @@ static int text_write(struct dd__report *r)
 		if (rc == 0 && fwrite(b.data, 1, b.len, r->f) != b.len)
 			rc = DD_EIO;
 	}
+	if (rc == 0 && dd__report_live(r)) {
+		b.len = 0;
+		rc = dd__live_text(r, &b);
+		if (rc == 0 && fwrite(b.data, 1, b.len, r->f) != b.len)
+			rc = DD_EIO;
+	}
 	if (rc == 0 && s->findings)
 		fprintf(r->f, "\nfindings:\n");
 	for (i = 0; rc == 0 && i < dd_findings_count(r->findings); i++) {
@@ -265,7 +271,13 @@ static int text_write(struct dd__report *r)
 				fprintf(r->f, "  %s\n", b.data ? b.data : "");
 		}
 	}
-	if (rc == 0) {
+	if (rc == 0 && !r->diff) {
+		/* The process view alone: no files were compared. */
+		fprintf(r->f, "\n%zu finding%s", s->findings, s->findings == 1 ? "" : "s");
+		if (s->findings)
+			fprintf(r->f, ", highest severity %s", dd_severity_name(s->max));
+		fprintf(r->f, "\n");
+	} else if (rc == 0) {
 		fprintf(r->f, "\n%zu change%s: %zu added, %zu modified, %zu deleted, %zu type changed, %zu unreadable",
 			s->reported, s->reported == 1 ? "" : "s", s->kinds[DD_CHANGE_ADDED],
 			s->kinds[DD_CHANGE_MODIFIED], s->kinds[DD_CHANGE_DELETED],
@@ -286,7 +298,7 @@ static int text_write(struct dd__report *r)
 /* ---- markdown ---- */
 
 /* A path or text inside a table cell: quoted, with markdown's specials escaped. */
-static int md_cell(struct dd__buf *b, const char *s, size_t len)
+int dd__md_cell(struct dd__buf *b, const char *s, size_t len)
 {
 	struct dd__buf q = DD__BUF_INIT;
 	size_t i;
@@ -315,11 +327,11 @@ static int md_write(struct dd__report *r)
 
 	if (dd__buf_printf(&b, "## driftdiff: %s\n\n", s->drift ? "drift found" : "no drift") ||
 	    dd__buf_puts(&b, "**Image:** ") ||
-	    md_cell(&b, r->img ? dd_image_path(r->img) : "-", strlen(r->img ? dd_image_path(r->img) : "-")) ||
-	    (ref && (dd__buf_puts(&b, " ref ") || md_cell(&b, ref, strlen(ref)))) ||
+	    dd__md_cell(&b, r->img ? dd_image_path(r->img) : "-", strlen(r->img ? dd_image_path(r->img) : "-")) ||
+	    (ref && (dd__buf_puts(&b, " ref ") || dd__md_cell(&b, ref, strlen(ref)))) ||
 	    (dig && dd__buf_printf(&b, " (%.19s…)", dig)) ||
 	    dd__buf_puts(&b, "  \n**Target:** ") ||
-	    md_cell(&b, r->opts->target ? r->opts->target : "-", strlen(r->opts->target ? r->opts->target : "-")) ||
+	    dd__md_cell(&b, r->opts->target ? r->opts->target : "-", strlen(r->opts->target ? r->opts->target : "-")) ||
 	    dd__buf_printf(&b, " (%s)\n\n", r->opts->target_kind ? r->opts->target_kind : "-") ||
 	    dd__buf_printf(&b, "| added | modified | deleted | type changed | unreadable | ignored | findings | highest |\n"
 			       "|---:|---:|---:|---:|---:|---:|---:|---|\n"
@@ -338,13 +350,16 @@ static int md_write(struct dd__report *r)
 			continue;
 		if (dd__buf_printf(&b, "| %s | %s | %s | ", dd_severity_name(f->severity), f->rule->id,
 				   f->rule->title) ||
-		    (f->npaths && md_cell(&b, f->paths[0].path, f->paths[0].len)) ||
+		    (f->npaths && dd__md_cell(&b, f->paths[0].path, f->paths[0].len)) ||
 		    (f->npaths > 1 && dd__buf_printf(&b, " (+%zu)", f->npaths - 1)) ||
 		    (f->package && (dd__buf_puts(&b, f->npaths ? " " : "") ||
-				    md_cell(&b, f->package->name, strlen(f->package->name)))) ||
+				    dd__md_cell(&b, f->package->name, strlen(f->package->name)))) ||
 		    dd__buf_puts(&b, " |\n"))
 			rc = DD_ENOMEM;
 	}
+	if (rc == 0 && dd__report_live(r) && ((s->findings && dd__buf_puts(&b, "\n")) ||
+					       dd__live_markdown(r, &b)))
+		rc = DD_ENOMEM;
 	if (rc == 0 && s->reported &&
 	    dd__buf_printf(&b, "%s<details><summary>Changes (%zu)</summary>\n\n| | path | what changed |\n|---|---|---|\n",
 			   s->findings ? "\n" : "", s->reported))
@@ -359,7 +374,7 @@ static int md_write(struct dd__report *r)
 			break;
 		}
 		if (dd__buf_printf(&b, "| %s | ", kind_letter(c->kind)) ||
-		    md_cell(&b, c->path, c->path_len) || dd__buf_puts(&b, " | ") ||
+		    dd__md_cell(&b, c->path, c->path_len) || dd__buf_puts(&b, " | ") ||
 		    (c->attrs ? dd__change_attrs_text(&b, c) : dd__buf_puts(&b, dd_change_kind_name(c->kind))) ||
 		    dd__buf_puts(&b, " |\n"))
 			rc = DD_ENOMEM;
@@ -387,7 +402,10 @@ int dd_report_write(struct dd_ctx *ctx, enum dd_report_format format, struct dd_
 	struct dd__report r;
 	int rc;
 
-	if (!ctx || !diff || !f)
+	if (!ctx || !f)
+		return DD_EINVAL;
+	/* Without a diff, only the process view of a live snapshot can be reported. */
+	if (!diff && !(opts && opts->version >= 2 && opts->live))
 		return DD_EINVAL;
 	if ((unsigned)format >= DD_ARRAY_SIZE(emitters) || !emitters[format].write)
 		return dd__error(ctx, DD_EINVAL, "unknown report format %d", (int)format);

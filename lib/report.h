@@ -38,4 +38,14 @@ const struct dd_layer_info *dd__change_layer(const struct dd__report *r, const s
 /* "content, size, mtime" into B. */
 int dd__change_attrs_text(struct dd__buf *b, const struct dd_change *c);
 
+/* A table cell of markdown: quoted, with markdown's specials escaped. */
+int dd__md_cell(struct dd__buf *b, const char *s, size_t len);
+
+/* The live snapshot of the report options (version 2), or NULL (report_live.c). */
+const struct dd_live *dd__report_live(const struct dd__report *r);
+struct json_object;
+struct json_object *dd__live_json(const struct dd__report *r);
+int dd__live_text(const struct dd__report *r, struct dd__buf *b);
+int dd__live_markdown(const struct dd__report *r, struct dd__buf *b);
+
 #endif

@@ -266,6 +266,8 @@ int dd__report_json(struct dd__report *r)
 			json_object_array_add(arr, json_object_new_string_len(b.data, (int)b.len));
 		dd__buf_free(&b);
 	}
+	if (dd__report_live(r))
+		json_object_object_add(root, "live", dd__live_json(r));
 	json_object_object_add(root, "summary", summary_json(r));
 	if (rc == 0)
 		rc = emit(r, root);

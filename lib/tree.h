@@ -78,4 +78,13 @@ int dd__tree_finalize(struct dd_tree *t);
  */
 int dd__tree_finalize_ordered(struct dd_tree *t, struct dd__node *const *order, size_t n);
 
+/*
+ * Walk the rootfs at PATH like dd_target_read_dir(), except that the N
+ * absolute paths of EXCLUDE (in dd_path_compare order) are recorded
+ * flagged DD_ENTRY_MOUNTPOINT and nothing below them is read (live.c).
+ */
+struct dd_target_options;
+int dd__walk_excluding(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
+		       const struct dd_target_options *opts, const char *const *exclude, size_t n);
+
 #endif

@@ -273,3 +273,21 @@ out:
 	close(fd);
 	return rc;
 }
+
+int dd__put_word(struct dd__buf *b, const char *s)
+{
+	size_t k, len = strlen(s), cut = len > 200 ? 200 : len;
+	bool plain = len > 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					  "0123456789_@%+=:,./-") == len;
+	int rc = 0;
+
+	if (!plain)
+		rc = dd__buf_puts(b, "'");
+	for (k = 0; k < cut && rc == 0; k++)
+		rc = s[k] == '\'' ? dd__buf_puts(b, "'\\''") : dd__buf_put(b, s + k, 1);
+	if (!rc && cut < len)
+		rc = dd__buf_puts(b, "...");
+	if (!rc && !plain)
+		rc = dd__buf_puts(b, "'");
+	return rc;
+}

@@ -317,6 +317,9 @@ struct walk {
 	dev_t root_dev;
 	bool cross_mounts;
 	bool upper;              /* overlay upper dir: whiteouts and opaque dirs */
+	const char *const *exclude; /* mount points not walked, in path order */
+	struct dd_progress progress;
+	size_t nexclude;
 	uint32_t head_bytes;
 	struct hasher_state self; /* hashing on the walk's own thread */
 	struct pool pool;         /* or on these */
@@ -512,6 +515,20 @@ static int read_link(struct walk *w, struct dd__node *n, int dirfd, const char *
 
 static int walk_dir(struct walk *w, int dirfd, struct dd__node *dir, unsigned depth);
 
+static int excluded_cmp(const void *key, const void *elem)
+{
+	const struct dd__buf *p = key;
+	const char *e = *(const char *const *)elem;
+
+	return dd_path_compare(p->data, p->len, e, strlen(e));
+}
+
+/* Is the current path one of the mount points left out? */
+static bool excluded(const struct walk *w)
+{
+	return bsearch(&w->path, w->exclude, w->nexclude, sizeof(*w->exclude), excluded_cmp) != NULL;
+}
+
 /* One directory entry NAME in DIRFD; w->path already ends with it. */
 static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype,
 		 struct dd__node *parent, unsigned depth)
@@ -541,8 +558,19 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 	if (rc)
 		return rc;
 	set_attrs(n, &st);
+	if (w->ctx->progress) {
+		w->progress.entries++;
+		if (type == DD_TYPE_FILE)
+			w->progress.done += (uint64_t)st.st_size;
+		w->ctx->progress(&w->progress, w->ctx->progress_user);
+	}
 	if (w->upper && type == DD_TYPE_CHAR && st.st_rdev == makedev(0, 0))
 		n->e.flags |= DD_ENTRY_WHITEOUT;
+	if (w->nexclude && excluded(w)) {
+		/* A mount point: its attributes are the mounted root's; nothing below is read. */
+		n->e.flags |= DD_ENTRY_MOUNTPOINT;
+		return 0;
+	}
 	switch (type) {
 	case DD_TYPE_FILE:
 		return read_file(w, n, dirfd, name, &st);
@@ -680,7 +708,8 @@ out:
 }
 
 static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
-		     const struct dd_target_options *opts, bool upper)
+		     const struct dd_target_options *opts, bool upper, const char *const *exclude,
+		     size_t nexclude)
 {
 	struct dd_target_options defaults = DD_TARGET_OPTIONS_INIT;
 	struct walk w;
@@ -697,6 +726,9 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	w.ctx = ctx;
 	w.root = path;
 	w.upper = upper;
+	w.exclude = exclude;
+	w.nexclude = nexclude;
+	w.progress.kind = DD_PROGRESS_WALK;
 	w.cross_mounts = opts->cross_mounts;
 	w.head_bytes = opts->head_bytes > 65536 ? 65536 : opts->head_bytes;
 	/* The root itself may be a magic link such as /proc/PID/root: follow it once. */
@@ -766,11 +798,17 @@ out:
 int dd_target_read_dir(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 		       const struct dd_target_options *opts)
 {
-	return read_root(out, ctx, path, opts, false);
+	return read_root(out, ctx, path, opts, false, NULL, 0);
 }
 
 int dd_target_read_upper(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 			 const struct dd_target_options *opts)
 {
-	return read_root(out, ctx, path, opts, true);
+	return read_root(out, ctx, path, opts, true, NULL, 0);
+}
+
+int dd__walk_excluding(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
+		       const struct dd_target_options *opts, const char *const *exclude, size_t n)
+{
+	return read_root(out, ctx, path, opts, false, exclude, n);
 }

@@ -82,6 +82,26 @@ DD_API void dd_ctx_clear_error(struct dd_ctx *ctx);
 DD_API int dd_ctx_set_limits(struct dd_ctx *ctx, const struct dd_limits *limits);
 DD_API void dd_ctx_get_limits(const struct dd_ctx *ctx, struct dd_limits *out);
 
+/*
+ * Progress of long work, for a progress display. The callback runs on the
+ * thread doing the work, often (once per entry read): it should only note
+ * the numbers and return.
+ */
+enum dd_progress_kind {
+	DD_PROGRESS_LAYER = 1,   /* reading an image layer */
+	DD_PROGRESS_WALK,        /* walking a target root filesystem */
+};
+struct dd_progress {
+	enum dd_progress_kind kind;
+	size_t layer, layers;    /* LAYER: which layer (from 0) of how many */
+	uint64_t done;           /* LAYER: compressed bytes of the blob consumed; WALK: bytes of files seen */
+	uint64_t total;          /* LAYER: the blob's size; WALK: 0 (unknown) */
+	uint64_t entries;        /* entries read so far in this layer, or in the walk */
+};
+typedef void (*dd_progress_fn)(const struct dd_progress *p, void *user);
+/* Report progress on CTX's work to FN (NULL to stop). */
+DD_API void dd_ctx_set_progress(struct dd_ctx *ctx, dd_progress_fn fn, void *user);
+
 /* The library version, e.g. "0.1.0". */
 DD_API const char *dd_version(void);
 

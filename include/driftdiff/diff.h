@@ -95,6 +95,13 @@ DD_API void dd_ignore_free(struct dd_ignore *ign);
  * comment. SOURCE ("file:line") is reported as the reason.
  */
 DD_API int dd_ignore_add(struct dd_ignore *ign, const char *pattern, const char *source);
+/*
+ * Ignore the absolute PATH (bytes, no glob characters interpreted), and
+ * with SUBTREE everything below it; REASON is reported (live mode ignores
+ * the container's mount points this way).
+ */
+DD_API int dd_ignore_add_path(struct dd_ignore *ign, const char *path, size_t len, bool subtree,
+			      const char *reason);
 /* Add every line of FILE. */
 DD_API int dd_ignore_load(struct dd_ignore *ign, const char *path);
 /* What every container runtime writes itself (/.dockerenv, /etc/hosts, /proc...). */

@@ -13,6 +13,7 @@
 #include "common.h"
 #include "diff.h"
 #include "tree.h"
+#include "live.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -77,12 +78,21 @@ struct dd_classify_options {
 	 */
 	struct dd_image *image;
 	const char *runtime_config;
+	/* Version 2. */
+	/*
+	 * A running container (dd_live_open()): its processes, sockets and
+	 * environment against the image (needs image and image_tree). With a
+	 * live snapshot, DIFF may be NULL: the process view alone.
+	 */
+	const struct dd_live *live;
+	bool show_env_values;               /* print environment values, not their hashes */
 };
-#define DD_CLASSIFY_OPTIONS_VERSION 1
-#define DD_CLASSIFY_OPTIONS_INIT { DD_CLASSIFY_OPTIONS_VERSION, NULL, NULL, false, NULL, 0, NULL, NULL }
+#define DD_CLASSIFY_OPTIONS_VERSION 2
+#define DD_CLASSIFY_OPTIONS_INIT { DD_CLASSIFY_OPTIONS_VERSION, NULL, NULL, false, NULL, 0, NULL, NULL, \
+				   NULL, false }
 
 struct dd_findings;
-/* Classify the changes of DIFF. Findings borrow from DIFF, the trees and the policy. */
+/* Classify the changes of DIFF (and the live snapshot, when given). Findings borrow from DIFF, the trees and the policy. */
 DD_API int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_diff *diff,
 		       const struct dd_classify_options *opts);
 DD_API void dd_findings_free(struct dd_findings *f);

@@ -36,10 +36,13 @@ struct dd_report_options {
 	bool all;
 	const char *category;        /* SARIF automationDetails.id prefix; NULL: derived */
 	const struct dd_tree *target_tree; /* for its warnings; may be NULL */
+	/* Version 2. */
+	const struct dd_live *live;  /* a running container: its processes, sockets, mounts */
+	bool show_env_values;        /* the live environment's values, not their hashes */
 };
-#define DD_REPORT_OPTIONS_VERSION 1
+#define DD_REPORT_OPTIONS_VERSION 2
 #define DD_REPORT_OPTIONS_INIT { DD_REPORT_OPTIONS_VERSION, NULL, NULL, NULL, false, \
-				 DD_SEVERITY_NONE, true, NULL, false, NULL, NULL }
+				 DD_SEVERITY_NONE, true, NULL, false, NULL, NULL, NULL, false }
 
 /*
  * Would the report fail a CI gate? True when a finding that no policy
@@ -68,7 +71,19 @@ DD_API int dd_evidence_collect(struct dd_ctx *ctx, const struct dd_diff *diff,
 			       enum dd_target_kind kind, const char *target, const char *dir,
 			       size_t *copied);
 
-/* Write the report. IMG describes the image side. */
+/*
+ * Copy the executables of LIVE's processes that do not run the image's
+ * files (added, modified, deleted, in memory, outside the root) into DIR,
+ * read through /proc/N/exe: the only way to keep a deleted or memfd
+ * payload. Named by SHA-256, mode 0400; DIR/processes.json lists them.
+ */
+DD_API int dd_evidence_collect_live(struct dd_ctx *ctx, const struct dd_live *live,
+				    const struct dd_tree *image, const char *dir, size_t *copied);
+
+/*
+ * Write the report. IMG describes the image side. DIFF may be NULL when
+ * OPTS has a live snapshot: the process view alone (driftdiff ps).
+ */
 DD_API int dd_report_write(struct dd_ctx *ctx, enum dd_report_format format,
 			   struct dd_image *img, const struct dd_diff *diff,
 			   const struct dd_findings *findings,

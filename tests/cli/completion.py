@@ -7,7 +7,7 @@ import sys
 
 from ddtest import SOURCE_ROOT, Checker, run
 
-COMMANDS = ["report", "verify", "rules", "manifest", "inspect"]
+COMMANDS = ["report", "ps", "verify", "rules", "manifest", "inspect"]
 
 
 def main():

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "image_opts.h"
+#include "progress.h"
 
 int cli_open_image_cached(struct dd_ctx *ctx, struct dd_image **out, const char *path,
 			  const char *ref, const char *platform, const char *cache_dir)
@@ -33,13 +34,14 @@ static const char help[] =
 	"IMAGE is an OCI layout directory, an oci-archive, a docker save tar, or a\n"
 	"manifest saved with --format manifest.\n"
 	"\n"
-	"  -r, --ref NAME        the image to use when IMAGE holds several\n"
-	"  -p, --platform P      OS/ARCH[/VARIANT] of a multi-platform image (default: host)\n"
-	"  -f, --format FORMAT   text (default), jsonl, or manifest (the saved form)\n"
-	"  -o, --output FILE     write to FILE (default standard output); implies\n"
-	"                        --format manifest unless --format is given\n"
+	"  -r, --ref NAME            the image to use when IMAGE holds several\n"
+	"  -p, --platform P          OS/ARCH[/VARIANT] of a multi-platform image (default: host)\n"
+	"  -f, --format FORMAT       text (default), jsonl, or manifest (the saved form)\n"
+	"  -o, --output FILE         write to FILE (default standard output); implies\n"
+	"                            --format manifest unless --format is given\n"
+	CLI_PROGRESS_HELP
 	CLI_LIMIT_HELP
-	"  -h, --help            show this help\n";
+	"  -h, --help                show this help\n";
 
 int cmd_manifest(int argc, char **argv)
 {
@@ -48,6 +50,7 @@ int cmd_manifest(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "limit", required_argument, NULL, 'L' },
+		PROGRESS_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -57,12 +60,19 @@ int cmd_manifest(int argc, char **argv)
 	struct dd_image *img = NULL;
 	const struct dd_tree *tree;
 	struct cli_output out;
-	int c, rc = EXIT_ERROR, ok = 0;
+	struct cli_progress prog;
+	struct timespec t0, t1;
+	int c, rc = EXIT_ERROR, ok = 0, progress = 0;
+	bool quiet = false, verbose = false;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:p:f:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:p:f:o:qvh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'P': progress = 1; break;
+		case 'N': progress = -1; break;
+		case 'q': quiet = true; break;
+		case 'v': verbose = true; break;
 		case 'r': ref = optarg; break;
 		case 'p': platform = optarg; break;
 		case 'f': format = optarg; break;
@@ -100,10 +110,23 @@ int cmd_manifest(int argc, char **argv)
 	if (rc)
 		goto out;
 	/* Read and verify everything before the output file is created. */
-	if (dd_image_tree(&tree, img)) {
+	cli_progress_init(&prog, cli_progress_wanted(progress, quiet));
+	cli_progress_attach(&prog, ctx);
+	cli_progress_image(&prog, img);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = dd_image_tree(&tree, img);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cli_progress_end(&prog);
+	dd_ctx_set_progress(ctx, NULL, NULL);
+	pthread_mutex_destroy(&prog.mu);
+	if (rc) {
 		rc = cli_fail(ctx);
 		goto out;
 	}
+	if (verbose)
+		fprintf(stderr, "driftdiff: image %s: %zu entries, %zu layers, in %.2f s\n", argv[optind],
+			dd_tree_count(tree), dd_image_layer_count(img),
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	rc = cli_output_open(&out, output);
 	if (rc)
 		goto out;

@@ -51,11 +51,7 @@ static const char help[] =
 	"      --no-cache            neither read nor store the image's tree in the manifest\n"
 	"                            cache ($XDG_CACHE_HOME/driftdiff)\n"
 	"  -j, --jobs N              threads to use (default: the number of CPUs)\n"
-	"      --progress            show progress on standard error even when it is\n"
-	"                            not a terminal (one line a second)\n"
-	"      --no-progress         never show progress\n"
-	"  -q, --quiet               no progress and no notes on standard error\n"
-	"  -v, --verbose             say on standard error what was read and how long it took\n"
+	CLI_PROGRESS_HELP
 	CLI_LIVE_HELP
 	CLI_LIMIT_HELP
 	"  -h, --help                show this help\n"
@@ -63,8 +59,7 @@ static const char help[] =
 	"Exit status: 0 no drift at or above --fail-on, 1 drift, 2 error.\n";
 
 enum { OPT_TARGET_REF = 256, OPT_FAIL_ON, OPT_NO_DEFAULTS, OPT_CROSS, OPT_COLOR, OPT_CATEGORY,
-       OPT_CONFIG, OPT_POLICY, OPT_EVIDENCE, OPT_NO_CACHE, OPT_JOBS, OPT_LIMIT,
-       OPT_PROGRESS, OPT_NO_PROGRESS };
+       OPT_CONFIG, OPT_POLICY, OPT_EVIDENCE, OPT_NO_CACHE, OPT_JOBS, OPT_LIMIT };
 
 struct report_args {
 	const char *ref, *platform, *target_ref, *upper, *type, *format, *output;
@@ -131,10 +126,7 @@ static int parse(struct report_args *a, int argc, char **argv)
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "progress", no_argument, NULL, OPT_PROGRESS },
-		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
+		PROGRESS_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -176,8 +168,8 @@ static int parse(struct report_args *a, int argc, char **argv)
 			if (cli_limit_option(&a->limits, "report", optarg))
 				return EXIT_ERROR;
 			break;
-		case OPT_PROGRESS: a->progress = 1; break;
-		case OPT_NO_PROGRESS: a->progress = -1; break;
+		case 'P': a->progress = 1; break;
+		case 'N': a->progress = -1; break;
 		case 'q': a->quiet = true; break;
 		case 'v': a->verbose = true; break;
 		case 'j': {
@@ -409,7 +401,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	job.img2 = img2;
 	job.live = live;
-	cli_progress_init(&prog, !a.quiet && (a.progress == 1 || (a.progress == 0 && isatty(STDERR_FILENO))));
+	cli_progress_init(&prog, cli_progress_wanted(a.progress, a.quiet));
 	cli_progress_attach(&prog, ctx);
 	cli_progress_attach(&prog, tctx);
 	cli_progress_image(&prog, img);

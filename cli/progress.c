@@ -130,3 +130,8 @@ void cli_progress_end(struct cli_progress *p)
 	p->on = false;
 	pthread_mutex_unlock(&p->mu);
 }
+
+bool cli_progress_wanted(int progress, bool quiet)
+{
+	return !quiet && (progress > 0 || (progress == 0 && isatty(STDERR_FILENO)));
+}

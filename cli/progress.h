@@ -29,6 +29,23 @@ struct cli_progress {
 
 /* ON: draw at all (the caller decided from --progress, --quiet and isatty). */
 void cli_progress_init(struct cli_progress *p, bool on);
+/*
+ * The options every long-running command takes, and whether to draw:
+ * --progress forces it, --no-progress and --quiet forbid it, otherwise
+ * only on a terminal.
+ */
+#define PROGRESS_LONG_OPTIONS \
+	{ "progress", no_argument, NULL, 'P' }, \
+	{ "no-progress", no_argument, NULL, 'N' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "verbose", no_argument, NULL, 'v' }
+#define CLI_PROGRESS_HELP \
+	"      --progress            show progress on standard error even when it is\n" \
+	"                            not a terminal (one line a second)\n" \
+	"      --no-progress         never show progress\n" \
+	"  -q, --quiet               no progress and no notes on standard error\n" \
+	"  -v, --verbose             say on standard error what was read and how long it took\n"
+bool cli_progress_wanted(int progress, bool quiet);
 /* Report CTX's work in the display. */
 void cli_progress_attach(struct cli_progress *p, struct dd_ctx *ctx);
 /* The compressed size of IMG's layers, for the ETA. */

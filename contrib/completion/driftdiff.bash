@@ -15,7 +15,7 @@ _driftdiff()
 	ps) opts="--container-id --fail-on --format --help --include-mounts --limit --no-cache --output --pid --platform --policy --proc --ref --runtime-root --show-env-values" ;;
 	verify) opts="--approved --expect --help --limit --platform --ref" ;;
 	rules) opts="--format --help" ;;
-	manifest) opts="--format --help --limit --output --platform --ref" ;;
+	manifest) opts="--format --help --limit --no-progress --output --platform --progress --quiet --ref --verbose" ;;
 	inspect) opts="--format --help --limit --no-verify --platform --ref" ;;
 	help) COMPREPLY=($(compgen -W "report ps verify rules manifest inspect" -- "$cur")); return ;;
 	*) return ;;

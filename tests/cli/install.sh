@@ -28,6 +28,22 @@ done
 [ -n "$(find "$tmp" -name 'libdriftdiff.a')" ] || { echo "static library not installed"; exit 1; }
 [ -n "$(find "$tmp" -path '*bash-completion/completions/driftdiff')" ] || { echo "bash completion not installed"; exit 1; }
 [ -n "$(find "$tmp" -name '_driftdiff')" ] || { echo "zsh completion not installed"; exit 1; }
+# Every page of the manual is installed and renders: what `man driftdiff` shows.
+for page in $(sed -n "s/^  '\(.*\.[0-9]\)',\$/\1/p" "$src/man/meson.build"); do
+	f=$(find "$tmp" -name "$page" | head -n 1)
+	[ -n "$f" ] || { echo "man page not installed: $page"; exit 1; }
+done
+man1=$(dirname "$(find "$tmp" -name 'driftdiff.1' | head -n 1)")
+if command -v man >/dev/null 2>&1; then
+	MANPAGER=cat man -M "$(dirname "$man1")" driftdiff > "$tmp/man.txt" 2>/dev/null ||
+		mandoc -T utf8 "$man1/driftdiff.1" > "$tmp/man.txt"
+else
+	mandoc -T utf8 "$man1/driftdiff.1" > "$tmp/man.txt"
+fi
+grep -q "container drift" "$tmp/man.txt" || { echo "man driftdiff does not render"; exit 1; }
+# The installed command runs from the installed library.
+LD_LIBRARY_PATH=$libdir "$tmp$prefix/bin/driftdiff" --version | grep -q "^driftdiff " ||
+	{ echo "the installed driftdiff does not run"; exit 1; }
 # An empty directory as the container: every file of the image is deleted.
 mkdir "$tmp/rootfs"
 set +e

@@ -54,10 +54,17 @@ def prepare(tmp):
     for tool in ("unshare", "chroot", "umoci", "mount"):
         if not shutil.which(tool):
             skip(f"{tool} not found")
-    probe = subprocess.run(["unshare", "--pid", "--mount", "--net", "--fork", "true"],
+    # Everything the container's start needs, tried once in a throwaway namespace.
+    pdir = os.path.join(tmp, "probe")
+    os.makedirs(os.path.join(pdir, "dev"))
+    os.makedirs(os.path.join(pdir, "vol"))
+    os.makedirs(os.path.join(pdir, "data"))
+    probe = subprocess.run(["unshare", "--pid", "--mount", "--net", "--fork", "/bin/sh", "-c",
+                            f"mount -t tmpfs none {pdir}/dev && mknod {pdir}/dev/null c 1 3 && "
+                            f"mount --bind {pdir}/vol {pdir}/data"],
                            capture_output=True, check=False)
     if probe.returncode != 0:
-        skip("this machine does not allow PID, mount and network namespaces: "
+        skip("this machine does not allow PID, mount and network namespaces, mounts or mknod: "
              + probe.stderr.decode(errors="replace").strip())
     cc = os.environ.get("CC", "cc")
     helper = os.path.join(tmp, "ddproc")

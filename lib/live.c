@@ -337,7 +337,8 @@ int dd__live_parse_mountinfo(char *line, struct dd__mountinfo *out)
 	out->path = f[4];
 	out->options = f[5];
 	out->fstype = f[6];
-	out->source = n > 7 ? f[7] : (char *)"";
+	/* No source field: an empty one, inside the line (unescape writes to it). */
+	out->source = n > 7 ? f[7] : f[6] + strlen(f[6]);
 	unescape(out->root);
 	unescape(out->path);
 	unescape(out->source);

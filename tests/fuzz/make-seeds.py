@@ -153,6 +153,14 @@ def main():
 
     # report: NUL-separated entries, each a control byte then a path.
     put('report', b'\x00etc/passwd\x00\x01etc/passwd\x00\x09usr/bin/\xffx\x00\x05l\xe2\x80\xaeink\x00\x02dir')
+    # proc: a selector byte (0 stat, 1 tcp, 2 udp6, 3 mountinfo, 4 exe link NUL root), then the text.
+    put('proc', b'\x004242 (evil) (x) R 17 4242 4242 34816 4242 4194560 100 0 0 0 3 1 0 0 20 0 1 0 98765 1000\n')
+    put('proc', b'\x01   0: 00000000:115C 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0 9001 1\n')
+    put('proc', b'\x02  1: 00000000000000000000000000000000:0035 00000000000000000000000000000000:0000 07 '
+                b'00000000:00000000 00:00000000 00000000 0 0 9005 2 0 0\n')
+    put('proc', b'\x03640 612 253:1 /var/lib/my\\040vol /data\\040dir rw,relatime shared:1 - ext4 /dev/vda1 rw')
+    put('proc', b'\x04/srv/ctr/rootfs/tmp/x (deleted)\x00/srv/ctr/rootfs')
+    put('proc', b'\x05/memfd:payload (deleted)\x00/')
     put('report', b'\x81bin/su\x00\x80bin/su\x00\x01new\nline\x00\x01tab\tx')
 
 

@@ -21,7 +21,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${FUZZ_SECONDS:-30}
 parallel=${FUZZ_PARALLEL:-1}
 builddir=${FUZZ_BUILDDIR:-$src/build-fuzz}
-all_targets="layer_tar json digest index whiteout path escape report"
+all_targets="layer_tar json digest index whiteout path escape report proc"
 targets=${*:-$all_targets}
 
 max_len() {
@@ -58,6 +58,8 @@ run_one() {
 
 	mkdir -p "$dir/corpus" "$dir/crashes" "$dir/tmp"
 	cp -r "$src/tests/fuzz/corpus/$t/." "$dir/corpus/" 2>/dev/null
+	# Every crash ever found is replayed first: a fixed bug must stay fixed.
+	cp -r "$src/tests/fuzz/crashes/$t/." "$dir/corpus/" 2>/dev/null
 	TMPDIR="$dir/tmp" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -102,6 +102,7 @@ static void test_parse_mountinfo(void **state)
 	char l2[] = "640 612 253:1 /var/lib/kubelet/pods/x/volumes/my\\040vol /data\\040dir rw,relatime - ext4 /dev/vda1 rw";
 	char l3[] = "700 612 0:5 / /proc ro,nosuid - proc proc rw";
 	char l4[] = "701 612 0:5 / /proc ro,nosuid proc proc rw";
+	char l5[] = "702 612 0:6 / /x\\134 rw - tmpfs"; /* no source: found by fuzz_proc */
 	struct dd__mountinfo mi;
 
 	(void)state;
@@ -115,6 +116,9 @@ static void test_parse_mountinfo(void **state)
 	assert_int_equal(dd__live_parse_mountinfo(l3, &mi), 0);
 	assert_string_equal(mi.options, "ro,nosuid");
 	assert_int_equal(dd__live_parse_mountinfo(l4, &mi), DD_EFORMAT); /* no " - " separator */
+	assert_int_equal(dd__live_parse_mountinfo(l5, &mi), 0);
+	assert_string_equal(mi.path, "/x\\");
+	assert_string_equal(mi.source, "");
 }
 
 static void test_map_exe(void **state)

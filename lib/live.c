@@ -703,7 +703,10 @@ static int read_processes(struct dd_live *l)
 	if (denied)
 		warn(l, "%zu processes could not be looked at (permission denied): some of the container's may be missing",
 		     denied);
-	qsort(l->procs, l->nprocs, sizeof(*l->procs), proc_cmp);
+	if (l->nprocs > 1)
+		qsort(l->procs, l->nprocs, sizeof(*l->procs), proc_cmp);
+	if (l->nprocs == 0)
+		warn(l, "no process of the container could be read (it may have exited)");
 	/* The container's first process: PID 1 of its namespace, else the one named. */
 	for (i = 0; i < l->nprocs; i++)
 		if (l->procs[i].nspid == 1) {

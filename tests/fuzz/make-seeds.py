@@ -161,6 +161,18 @@ def main():
     put('proc', b'\x03640 612 253:1 /var/lib/my\\040vol /data\\040dir rw,relatime shared:1 - ext4 /dev/vda1 rw')
     put('proc', b'\x04/srv/ctr/rootfs/tmp/x (deleted)\x00/srv/ctr/rootfs')
     put('proc', b'\x05/memfd:payload (deleted)\x00/')
+    # live: a fake /proc's files separated by "\n--\n" (see fuzz_live.c).
+    put('live', b'\n--\n'.join([
+        b'100 (tool) S 0 100 100 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 500 1 1\n',
+        b'/usr/bin/tool\0--serve\0--verbose\0',
+        b'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\0APP_MODE=debug\0SECRET=x\0',
+        b'Name:\ttool\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nNSpid:\t100\t1\n',
+        b'  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n'
+        b'   0: 00000000:115C 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 9001 1\n'
+        b'   1: 0200000A:9C40 050071CB:01BB 01 00000000:00000000 00:00000000 00000000     0        0 9003 1\n',
+        b'1 0 0:50 / / rw - overlay overlay rw\n2 1 253:1 /vols/data /data rw - ext4 /dev/vda1 rw\n',
+        b'101 (-bash) S 100 101 101 34816 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 600 1 1\n',
+        b'-bash\0-i\0']))
     put('report', b'\x81bin/su\x00\x80bin/su\x00\x01new\nline\x00\x01tab\tx')
 
 

@@ -92,10 +92,19 @@ def prepare(tmp):
     return bundle, root, vol
 
 
-def start(root, vol):
-    script = (f"mount -t tmpfs none {root}/dev && mknod {root}/dev/null c 1 3 && "
-              f"chmod 666 {root}/dev/null && mount --bind {vol} {root}/data && "
-              f"exec chroot {root} /bin/sh /app/hello.sh")
+def start(root, vol, pivot=False):
+    """chroot, as simple runtimes do; or pivot_root into a bind mount of the
+    rootfs, as runc does, so that the kernel shows the container's own paths."""
+    setup = (f"mount -t tmpfs none {root}/dev && mknod {root}/dev/null c 1 3 && "
+             f"chmod 666 {root}/dev/null && mount --bind {vol} {root}/data && ")
+    if pivot:
+        # The rootfs becomes a mount point first, then its /dev and /data are mounted inside it.
+        script = f"mount --bind {root} {root} && " + setup + (
+                          f"cd {root} && mkdir -p .oldroot && "
+                          f"pivot_root . .oldroot && exec /bin/busybox sh -c "
+                          f"'umount -l /.oldroot && exec /bin/sh /app/hello.sh'")
+    else:
+        script = setup + f"exec chroot {root} /bin/sh /app/hello.sh"
     env = {"PATH": "/bin:/usr/bin:/sbin:/usr/sbin", "APP_MODE": "tampered",
            "SECRET_TOKEN": "hunter2"}
     # chroot and the mounts are the host's; the container's PATH is set by hello.sh's caller.
@@ -273,6 +282,17 @@ def main():
         c.check(rc == 2 and "--pid PID or --container-id" in err, f"ps without a container: {err}")
         # Nothing in the container ran because of driftdiff: the same processes are there.
         c.check(outer.poll() is None, "the container is still running")
+        stop(outer)
+        outer = None
+
+        # The same container started the way runc does it: pivot_root in its own mount namespace.
+        shutil.copy(os.path.join(tmp, "ddproc"), os.path.join(root, "tmp", "gone"))
+        os.unlink(os.path.join(root, "app", "ready"))
+        outer, init = start(root, vol, pivot=True)
+        rc, out, err = run("report", demo, "--pid", str(init), "-f", "json")
+        c.check(rc == 1, f"pivot_root: report --pid exits 1, got {rc}: {err}")
+        if rc == 1:
+            check_report(c, json.loads(out), "pivot_root")
     finally:
         if outer:
             stop(outer)

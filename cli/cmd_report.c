@@ -412,6 +412,9 @@ int cmd_report(int argc, char **argv)
 		read_target(&job);
 	irc = dd_image_tree(&itree, img);
 	image_seconds = now_seconds() - t0;
+	/* The image's files are what the walk is likely to find: an estimate for its ETA. */
+	if (!irc && threaded)
+		cli_progress_walk_estimate(&prog, itree);
 	if (threaded)
 		pthread_join(thread, NULL);
 	cli_progress_end(&prog);

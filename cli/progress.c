@@ -12,6 +12,8 @@ void cli_progress_init(struct cli_progress *p, bool on)
 	p->on = on;
 	p->tty = isatty(STDERR_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	/* Nothing for the first moment: quick runs show no progress at all. */
+	p->last = p->start;
 }
 
 static double since(const struct timespec *a, const struct timespec *b)
@@ -57,6 +59,12 @@ static void draw(struct cli_progress *p, const struct timespec *now)
 		human(r, sizeof(r), t > 0 ? (double)p->walk_bytes / t : 0);
 		k += (size_t)snprintf(line + k, sizeof(line) - k, "%starget: %llu entries, %s, %s/s",
 				      p->image ? " | " : "", (unsigned long long)p->walk_entries, a, r);
+		if (p->walk_estimate > p->walk_bytes && p->walk_bytes > 0 && t > 1 && k < sizeof(line)) {
+			double eta = (double)(p->walk_estimate - p->walk_bytes) * t / (double)p->walk_bytes;
+
+			k += (size_t)snprintf(line + k, sizeof(line) - k, ", ETA ~%d:%02d", (int)eta / 60,
+					      (int)eta % 60);
+		}
 	}
 	/* On a terminal the line is redrawn in place; elsewhere (--progress to a log) one line each time. */
 	if (p->tty)
@@ -134,4 +142,20 @@ void cli_progress_end(struct cli_progress *p)
 bool cli_progress_wanted(int progress, bool quiet)
 {
 	return !quiet && (progress > 0 || (progress == 0 && isatty(STDERR_FILENO)));
+}
+
+void cli_progress_walk_estimate(struct cli_progress *p, const struct dd_tree *tree)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < dd_tree_count(tree); i++) {
+		const struct dd_entry *e = dd_tree_entry(tree, i);
+
+		if (e->type == DD_TYPE_FILE)
+			total += e->size;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->walk_estimate = total;
+	pthread_mutex_unlock(&p->mu);
 }

@@ -23,7 +23,7 @@ struct cli_progress {
 	uint64_t layer_bytes, layer_total, image_total, image_entries;
 	bool image;
 	/* The target walk. */
-	uint64_t walk_entries, walk_bytes;
+	uint64_t walk_entries, walk_bytes, walk_estimate;
 	bool walk;
 };
 
@@ -50,6 +50,8 @@ bool cli_progress_wanted(int progress, bool quiet);
 void cli_progress_attach(struct cli_progress *p, struct dd_ctx *ctx);
 /* The compressed size of IMG's layers, for the ETA. */
 void cli_progress_image(struct cli_progress *p, const struct dd_image *img);
+/* The bytes of TREE's regular files: what a walk of its container will about read. */
+void cli_progress_walk_estimate(struct cli_progress *p, const struct dd_tree *tree);
 /* Erase the line, before anything else is printed on standard error. */
 void cli_progress_end(struct cli_progress *p);
 

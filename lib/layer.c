@@ -16,6 +16,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dd_config.h"
+#ifdef DD_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 #include "image_private.h"
 #include "tree.h"
 
@@ -42,6 +46,7 @@ struct stream {
 	struct dd_tree *tree;   /* being built, for its arena */
 	char where[160];        /* "layer 2 (sha256:abcd...)" */
 	struct pipeline *pipe;  /* decompression on its own thread, or NULL */
+	size_t pushback;        /* bytes of buf read ahead (and hashed), not yet given out */
 };
 
 /*
@@ -93,14 +98,15 @@ static int serr(struct stream *s, int code, const char *fmt, ...)
 	return code;
 }
 
-/* Compressed bytes: count them against the descriptor and hash them. */
-static la_ssize_t outer_read(struct archive *a, void *ud, const void **buf)
+/*
+ * Read the next compressed bytes of the blob into s->buf, counted against
+ * the descriptor's size and hashed. Returns the count, 0 at the end, -1 on
+ * an error (on the producer's context when there is one).
+ */
+static long blob_read(struct stream *s)
 {
-	struct stream *s = ud;
-	long n;
+	long n = dd__rd_read(s->rd, s->buf, BUFSZ);
 
-	(void)a;
-	n = dd__rd_read(s->rd, s->buf, BUFSZ);
 	if (n < 0) {
 		if (s->pipe)
 			s->pipe->err = (int)n;
@@ -126,8 +132,67 @@ static la_ssize_t outer_read(struct archive *a, void *ud, const void **buf)
 		return -1;
 	}
 	s->blob_bytes += (uint64_t)n;
+	return n;
+}
+
+/* libarchive's read callback for the blob: what was read ahead first. */
+static la_ssize_t outer_read(struct archive *a, void *ud, const void **buf)
+{
+	struct stream *s = ud;
+	long n;
+
+	(void)a;
+	if (s->pushback) {
+		n = (long)s->pushback;
+		s->pushback = 0;
+	} else {
+		n = blob_read(s);
+		if (n < 0)
+			return -1;
+	}
 	*buf = s->buf;
 	return n;
+}
+
+/* The next free chunk of the ring, waiting for one; NULL when told to stop. */
+static struct chunk *slot_wait(struct pipeline *p)
+{
+	struct chunk *c = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->count == NCHUNK - 1 && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (!p->stop)
+		c = &p->ring[(p->head + p->count) % NCHUNK];
+	pthread_mutex_unlock(&p->mu);
+	return c;
+}
+
+/* Hand the chunk slot_wait() gave to the consumer. */
+static void slot_publish(struct pipeline *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->count++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* The blob digest covers bytes after the compressed stream's end too. */
+static void drain_blob(struct stream *s)
+{
+	while (blob_read(s) > 0)
+		;
+}
+
+static void producer_done(struct stream *s)
+{
+	struct pipeline *p = s->pipe;
+
+	pthread_mutex_lock(&p->mu);
+	p->eof = true;
+	p->blob_bytes = s->blob_bytes;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 /* The producer: inflate into the ring until the end, an error, or a stop. */
@@ -138,7 +203,6 @@ static void *producer(void *arg)
 	const void *data;
 	size_t size, off;
 	la_int64_t aoff;
-	long n;
 	int r;
 
 	for (;;) {
@@ -153,49 +217,120 @@ static void *producer(void *arg)
 		}
 		for (off = 0; off < size;) {
 			size_t k = size - off > CHUNK ? CHUNK : size - off;
-			struct chunk *c;
+			struct chunk *c = slot_wait(p);
 
-			pthread_mutex_lock(&p->mu);
-			while (p->count == NCHUNK - 1 && !p->stop)
-				pthread_cond_wait(&p->cv, &p->mu);
-			if (p->stop) {
-				pthread_mutex_unlock(&p->mu);
+			if (!c)
 				goto done;
-			}
-			c = &p->ring[(p->head + p->count) % NCHUNK];
-			pthread_mutex_unlock(&p->mu);
 			memcpy(c->data, (const unsigned char *)data + off, k);
 			c->len = k;
 			c->blob_bytes = s->blob_bytes;
-			pthread_mutex_lock(&p->mu);
-			p->count++;
-			pthread_cond_broadcast(&p->cv);
-			pthread_mutex_unlock(&p->mu);
+			slot_publish(p);
 			off += k;
 		}
 	}
-	/* The blob digest covers bytes after the compressed stream's end too. */
-	while ((n = dd__rd_read(s->rd, s->buf, BUFSZ)) > 0) {
-		if (s->l->has_size && s->blob_bytes + (uint64_t)n > (uint64_t)s->l->info.size) {
-			p->err = dd__error(p->pctx, DD_EVERIFY, "blob is larger than its descriptor says");
-			goto done;
-		}
-		if (dd__hasher_update(s->blob_h, s->buf, (size_t)n)) {
-			p->err = dd__error(p->pctx, DD_ENOMEM, "out of memory");
-			goto done;
-		}
-		s->blob_bytes += (uint64_t)n;
-	}
-	if (n < 0)
-		p->err = (int)n;
+	drain_blob(s);
 done:
-	pthread_mutex_lock(&p->mu);
-	p->eof = true;
-	p->blob_bytes = s->blob_bytes;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	producer_done(s);
 	return NULL;
 }
+
+#ifdef DD_HAVE_ISAL
+/*
+ * gzip with ISA-L's inflate, two to three times zlib's speed on x86-64:
+ * the cold path's floor. Every member of a multi-member stream (RFC 1952)
+ * is read; bytes after the last member that are not a gzip member are
+ * left to the blob digest, as gzip -d does; each member's CRC-32 and
+ * length trailer are checked (libarchive's zlib path does not).
+ */
+static void *producer_isal(void *arg)
+{
+	struct stream *s = arg;
+	struct pipeline *p = s->pipe;
+	struct inflate_state *st = malloc(sizeof(*st));
+	bool eof_in = false, member_done = false, finished = false;
+	size_t members = 0;
+	long n;
+	int ret;
+
+	if (!st) {
+		p->err = dd__error(p->pctx, DD_ENOMEM, "out of memory");
+		goto done;
+	}
+	isal_inflate_init(st);
+	st->crc_flag = ISAL_GZIP;
+	st->next_in = (uint8_t *)s->buf;
+	st->avail_in = (uint32_t)s->pushback;
+	s->pushback = 0;
+	while (!finished) {
+		struct chunk *c = slot_wait(p);
+
+		if (!c)
+			goto done;
+		st->next_out = c->data;
+		st->avail_out = CHUNK;
+		while (st->avail_out > 0 && !finished) {
+			if (st->avail_in == 0 && !eof_in) {
+				n = blob_read(s);
+				if (n < 0)
+					goto done;
+				eof_in = n == 0;
+				st->next_in = (uint8_t *)s->buf;
+				st->avail_in = (uint32_t)n;
+			}
+			if (member_done) {
+				uint8_t *in = st->next_in;
+				uint32_t avail = st->avail_in;
+
+				/* Nothing more, or bytes that do not start a gzip member. */
+				if ((avail == 0 && eof_in) || (avail >= 1 && in[0] != 0x1f) ||
+				    (avail >= 2 && in[1] != 0x8b)) {
+					finished = true;
+					break;
+				}
+				/* Another member follows, or what follows is not ours to read. */
+				isal_inflate_reset(st);
+				st->crc_flag = ISAL_GZIP;
+				st->next_in = in;
+				st->avail_in = avail;
+				member_done = false;
+			}
+			if (st->avail_in == 0 && eof_in) {
+				p->err = dd__error(p->pctx, DD_EFORMAT,
+						   "damaged layer: truncated gzip stream (unexpected end of the blob)");
+				goto done;
+			}
+			ret = isal_inflate(st);
+			if (ret == ISAL_INVALID_WRAPPER && members > 0 && st->total_out == 0) {
+				finished = true; /* trailing bytes that are not a gzip member */
+				break;
+			}
+			if (ret == ISAL_INCORRECT_CHECKSUM) {
+				p->err = dd__error(p->pctx, DD_EFORMAT,
+						   "damaged layer: gzip CRC-32 or length trailer does not match the data");
+				goto done;
+			}
+			if (ret < 0 || ret == ISAL_NEED_DICT) {
+				p->err = dd__error(p->pctx, DD_EFORMAT, "damaged layer: invalid gzip data (ISA-L error %d)",
+						   ret);
+				goto done;
+			}
+			if (st->block_state == ISAL_BLOCK_FINISH) {
+				member_done = true;
+				members++;
+			}
+		}
+		c->len = CHUNK - st->avail_out;
+		c->blob_bytes = s->blob_bytes;
+		if (c->len)
+			slot_publish(p);
+	}
+	drain_blob(s);
+done:
+	free(st);
+	producer_done(s);
+	return NULL;
+}
+#endif
 
 /*
  * The next chunk for the consumer, releasing the one it held. Returns its
@@ -247,7 +382,7 @@ static void pipe_stop(struct stream *s)
 	s->pipe = NULL;
 }
 
-static int pipe_start(struct stream *s)
+static int pipe_start(struct stream *s, void *(*fn)(void *))
 {
 	struct pipeline *p = calloc(1, sizeof(*p));
 	size_t i;
@@ -264,7 +399,7 @@ static int pipe_start(struct stream *s)
 		goto fail;
 	s->pipe = p;
 	dd__rd_set_ctx(s->rd, p->pctx);
-	if (pthread_create(&p->thread, NULL, producer, s) != 0) {
+	if (pthread_create(&p->thread, NULL, fn, s) != 0) {
 		dd__rd_set_ctx(s->rd, s->ctx);
 		s->pipe = NULL;
 		goto fail;
@@ -816,6 +951,25 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	}
 	if (!l->has_size)
 		l->info.size = (int64_t)dd__rd_size(s.rd);
+	/* The first bytes say what the blob is; they are handed on, not read twice. */
+	n = blob_read(&s);
+	if (n < 0) {
+		rc = s.err;
+		goto out;
+	}
+	s.pushback = (size_t)n;
+#ifdef DD_HAVE_ISAL
+	if (n >= 2 && s.buf[0] == 0x1f && s.buf[1] == 0x8b) {
+		/* gzip: ISA-L inflates on its own thread, whatever the CPU count. */
+		l->info.compression = DD_COMPRESSION_GZIP;
+		check_media_type(&s);
+		if (pipe_start(&s, producer_isal)) {
+			rc = serr(&s, DD_ENOMEM, "out of memory");
+			goto out;
+		}
+		goto tar;
+	}
+#endif
 	dd__archive_support_filters(s.outer);
 	archive_read_support_format_raw(s.outer);
 	if (archive_read_open(s.outer, &s, NULL, outer_read, NULL) != ARCHIVE_OK ||
@@ -828,10 +982,13 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	check_media_type(&s);
 	/* Inflating is worth a thread of its own when there is a CPU for it. */
 	if (l->info.compression != DD_COMPRESSION_NONE && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-	    pipe_start(&s)) {
+	    pipe_start(&s, producer)) {
 		rc = serr(&s, DD_ENOMEM, "out of memory");
 		goto out;
 	}
+#ifdef DD_HAVE_ISAL
+tar:
+#endif
 	archive_read_support_format_tar(s.inner);
 	if (archive_read_open(s.inner, &s, NULL, inner_read, NULL) != ARCHIVE_OK) {
 		rc = s.err ? s.err : serr(&s, DD_EFORMAT, "not a tar archive: %s",

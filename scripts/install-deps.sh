@@ -4,7 +4,7 @@
 set -eu
 PACKAGES="gcc pkg-config meson ninja-build python3
   libarchive-dev libssl-dev libjson-c-dev libmagic-dev libcmocka-dev
-  umoci mandoc python3-jsonschema python3-yaml jq valgrind"
+  libisal-dev umoci mandoc python3-jsonschema python3-yaml jq valgrind"
 if [ "$(id -u)" -ne 0 ]; then
 	exec sudo "$0" "$@"
 fi

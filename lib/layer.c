@@ -249,6 +249,7 @@ static void *producer_isal(void *arg)
 	struct inflate_state *st = malloc(sizeof(*st));
 	bool eof_in = false, member_done = false, finished = false;
 	size_t members = 0;
+	uint32_t room;
 	long n;
 	int ret;
 
@@ -294,11 +295,7 @@ static void *producer_isal(void *arg)
 				st->avail_in = avail;
 				member_done = false;
 			}
-			if (st->avail_in == 0 && eof_in) {
-				p->err = dd__error(p->pctx, DD_EFORMAT,
-						   "damaged layer: truncated gzip stream (unexpected end of the blob)");
-				goto done;
-			}
+			room = st->avail_out;
 			ret = isal_inflate(st);
 			if (ret == ISAL_INVALID_WRAPPER && members > 0 && st->total_out == 0) {
 				finished = true; /* trailing bytes that are not a gzip member */
@@ -317,6 +314,11 @@ static void *producer_isal(void *arg)
 			if (st->block_state == ISAL_BLOCK_FINISH) {
 				member_done = true;
 				members++;
+			} else if (st->avail_in == 0 && eof_in && st->avail_out == room) {
+				/* No input left and nothing more to give: the stream was cut short. */
+				p->err = dd__error(p->pctx, DD_EFORMAT,
+						   "damaged layer: truncated gzip stream (unexpected end of the blob)");
+				goto done;
 			}
 		}
 		c->len = CHUNK - st->avail_out;

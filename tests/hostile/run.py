@@ -22,6 +22,7 @@ import os
 import resource
 import signal
 import stat
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,11 @@ sys.path.insert(0, HERE)
 import gen  # noqa: E402
 
 EXE = os.path.abspath(os.environ.get("DD_EXE", "build/cli/driftdiff"))
+# The valgrind test setup: every case runs under it, with its log kept
+# apart (valgrind's own notes must not count as driftdiff's stderr), its
+# error exit (99) a failure, time limits stretched and no address-space limit.
+WRAPPER = shlex.split(os.environ.get("DD_WRAPPER", ""))
+SLOWDOWN = 20 if WRAPPER else 1
 
 
 def snapshot(path, limit=5000):
@@ -89,13 +95,19 @@ def run_case(c, tmp, state, asan):
     escapes = [os.path.join(d, state["escape"]) for d in
                ("/tmp", "/", tmp, os.path.join(tmp, "in"), os.path.dirname(cwd), "/tmp/tmp")]
     argv = [EXE, *c.args]
+    vglog = None
+    if WRAPPER:
+        fd, vglog = tempfile.mkstemp(prefix="ddvg-", suffix=".log", dir="/tmp")
+        os.close(fd)
+        os.chmod(vglog, 0o666)
+        argv = [*WRAPPER, "--log-file=" + vglog, *argv]
     if c.user:
         argv = ["setpriv", "--reuid=%d" % c.user[0], "--regid=%d" % c.user[1],
                 "--clear-groups", *argv]
     mem = c.mem
 
     def limits():
-        if not asan:  # ASan reserves terabytes of shadow address space
+        if not asan and not WRAPPER:  # ASan and valgrind reserve far more address space
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
@@ -114,7 +126,7 @@ def run_case(c, tmp, state, asan):
                 os.killpg(p.pid, signal.SIGKILL)
             except OSError:
                 pass
-        timer = threading.Timer(c.timeout, kill)
+        timer = threading.Timer(c.timeout * SLOWDOWN, kill)
         timer.start()
         _, status, ru = os.wait4(p.pid, 0)
         timer.cancel()
@@ -131,8 +143,17 @@ def run_case(c, tmp, state, asan):
     problems = []
     errline = err.decode(errors="replace").strip().splitlines()
     errshow = (errline[0][:300] if errline else "")
+    if vglog:
+        with open(vglog, errors="replace") as f:
+            vgtext = f.read()
+        os.unlink(vglog)
+        if rc == 99:
+            problems.append("valgrind found errors: " + " | ".join(vgtext.strip().splitlines()[:6]))
+            rc = -1000
     if timed_out:
-        problems.append("killed after the %d s time limit" % c.timeout)
+        problems.append("killed after the %d s time limit" % (c.timeout * SLOWDOWN))
+    elif rc == -1000:
+        pass
     elif rc < 0:
         problems.append("killed by signal %d (%s)" % (-rc, signal.Signals(-rc).name))
     elif rc not in (0, 1, 2):
@@ -191,7 +212,7 @@ def run_case(c, tmp, state, asan):
             except OSError:
                 pass
     # ru_maxrss starts from the parent's RSS at fork: an upper bound.
-    if ru.ru_maxrss * 1024 > mem:
+    if ru.ru_maxrss * 1024 > mem and not WRAPPER:
         problems.append("peak RSS %d MiB over the limit" % (ru.ru_maxrss >> 10))
     c.result = dict(rc=rc, elapsed=elapsed, maxrss=ru.ru_maxrss >> 10, err=errshow)
     return ("fail" if problems else "pass"), problems

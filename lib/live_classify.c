@@ -165,7 +165,59 @@ struct exe_group {
 	size_t n;
 };
 
-static int exe_finding(struct dd_findings *fs, const struct exe_group *g, const struct dd_tree *image)
+/* A drifted process and how its executable compares with the image. */
+struct drifted {
+	const struct dd_live_process *p;
+	enum dd_live_exe_state state;
+};
+
+/* Same executable (state, content, link) together; pid order within. */
+static int drifted_cmp(const void *x, const void *y)
+{
+	const struct drifted *a = x, *b = y;
+	int c;
+
+	if (a->state != b->state)
+		return a->state < b->state ? -1 : 1;
+	if (a->p->has_sha256 != b->p->has_sha256)
+		return a->p->has_sha256 ? 1 : -1;
+	c = memcmp(a->p->sha256, b->p->sha256, 32);
+	if (!c)
+		c = strcmp(a->p->exe_raw, b->p->exe_raw);
+	return c ? c : (a->p->pid > b->p->pid) - (a->p->pid < b->p->pid);
+}
+
+/* The image's hashed files by content, first in path order among equals. */
+static int by_sha_cmp(const void *x, const void *y)
+{
+	const struct dd_entry *a = *(const struct dd_entry *const *)x, *b = *(const struct dd_entry *const *)y;
+	int c = memcmp(a->sha256, b->sha256, 32);
+
+	return c ? c : dd_path_compare(a->path, a->path_len, b->path, b->path_len);
+}
+
+/* The first file of BY_SHA (N entries) with content SHA other than NOT, or NULL. */
+static const struct dd_entry *same_content(const struct dd_entry *const *by_sha, size_t n,
+					   const unsigned char *sha, const struct dd_entry *not)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(by_sha[mid]->sha256, sha, 32) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && !memcmp(by_sha[lo]->sha256, sha, 32); lo++)
+		if (by_sha[lo] != not)
+			return by_sha[lo];
+	return NULL;
+}
+
+static int exe_finding(struct dd_findings *fs, const struct exe_group *g, const struct dd_tree *image,
+		       const struct dd_entry *const *by_sha, size_t nsha)
 {
 	const struct dd_live_process *p = g->first;
 	const char *rule = g->state == DD_LIVE_EXE_GONE ? "DD-PROC-002" : "DD-PROC-001";
@@ -173,7 +225,7 @@ static int exe_finding(struct dd_findings *fs, const struct exe_group *g, const 
 	struct dd__buf b = DD__BUF_INIT;
 	struct dd_finding *f;
 	const char *path = p->exe ? p->exe : p->exe_raw;
-	size_t len = p->exe ? p->exe_len : strlen(p->exe_raw), i, n;
+	size_t len = p->exe ? p->exe_len : strlen(p->exe_raw);
 	int rc;
 
 	/* "/memfd:payload (deleted)" is the memfd's name, not a path: keep the name. */
@@ -182,13 +234,8 @@ static int exe_finding(struct dd_findings *fs, const struct exe_group *g, const 
 	if (p->exe)
 		e = dd_tree_find(image, p->exe, p->exe_len);
 	/* A renamed copy of an image binary is still drift, but worth saying. */
-	n = p->has_sha256 ? dd_tree_count(image) : 0;
-	for (i = 0; i < n && !same; i++) {
-		const struct dd_entry *x = dd_tree_entry(image, i);
-
-		if (x->type == DD_TYPE_FILE && x->has_sha256 && x != e && !memcmp(x->sha256, p->sha256, 32))
-			same = x;
-	}
+	if (p->has_sha256)
+		same = same_content(by_sha, nsha, p->sha256, e);
 	rc = put_process(&b, p);
 	if (!rc && g->n > 1)
 		rc = dd__buf_printf(&b, "; %zu processes run it: pids %s", g->n, g->pids.data);
@@ -236,41 +283,63 @@ out:
 
 static int executables(struct dd_findings *fs, const struct dd_live *live, const struct dd_tree *image)
 {
-	struct exe_group *g = NULL;
-	size_t i, k, ng = 0, np = dd_live_process_count(live);
+	const struct dd_entry **by_sha = NULL;
+	struct drifted *d = NULL;
+	struct exe_group g;
+	size_t i, j, nd = 0, nsha = 0, np = dd_live_process_count(live), ni = dd_tree_count(image);
 	int rc = 0;
 
-	g = np ? calloc(np, sizeof(*g)) : NULL;
-	if (np && !g)
+	d = malloc((np ? np : 1) * sizeof(*d));
+	if (!d)
 		return DD_ENOMEM;
-	for (i = 0; i < np && rc == 0; i++) {
+	for (i = 0; i < np; i++) {
 		const struct dd_live_process *p = dd_live_process(live, i);
 		enum dd_live_exe_state st = dd_live_exe_check(p, image);
 
-		if (st != DD_LIVE_EXE_ADDED && st != DD_LIVE_EXE_MODIFIED && st != DD_LIVE_EXE_GONE &&
-		    st != DD_LIVE_EXE_FOREIGN)
-			continue;
-		/* One finding per executable, however many processes run it. */
-		for (k = 0; k < ng; k++)
-			if (g[k].state == st && !strcmp(g[k].first->exe_raw, p->exe_raw) &&
-			    g[k].first->has_sha256 == p->has_sha256 &&
-			    !memcmp(g[k].first->sha256, p->sha256, 32))
-				break;
-		if (k == ng) {
-			g[ng].first = p;
-			g[ng++].state = st;
+		if (st == DD_LIVE_EXE_ADDED || st == DD_LIVE_EXE_MODIFIED || st == DD_LIVE_EXE_GONE ||
+		    st == DD_LIVE_EXE_FOREIGN) {
+			d[nd].p = p;
+			d[nd++].state = st;
 		}
-		g[k].n++;
-		if (g[k].n <= MAX_LISTED)
-			rc = dd__buf_printf(&g[k].pids, "%s%d", g[k].n > 1 ? ", " : "", p->pid);
-		else if (g[k].n == MAX_LISTED + 1)
-			rc = dd__buf_puts(&g[k].pids, ", ...");
 	}
-	for (k = 0; k < ng && rc == 0; k++)
-		rc = exe_finding(fs, &g[k], image);
-	for (k = 0; k < ng; k++)
-		dd__buf_free(&g[k].pids);
-	free(g);
+	/* Sorted once, so that neither the grouping nor the content lookup goes quadratic. */
+	if (nd) {
+		qsort(d, nd, sizeof(*d), drifted_cmp);
+		by_sha = malloc((ni ? ni : 1) * sizeof(*by_sha));
+		if (!by_sha) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < ni; i++) {
+			const struct dd_entry *x = dd_tree_entry(image, i);
+
+			if (x->type == DD_TYPE_FILE && x->has_sha256)
+				by_sha[nsha++] = x;
+		}
+		qsort(by_sha, nsha, sizeof(*by_sha), by_sha_cmp);
+	}
+	/* One finding per executable, however many processes run it. */
+	for (i = 0; i < nd && rc == 0; i = j) {
+		memset(&g, 0, sizeof(g));
+		g.first = d[i].p;
+		g.state = d[i].state;
+		for (j = i; j < nd && rc == 0 && (j == i || (d[j].state == d[i].state &&
+				d[j].p->has_sha256 == d[i].p->has_sha256 &&
+				!memcmp(d[j].p->sha256, d[i].p->sha256, 32) &&
+				!strcmp(d[j].p->exe_raw, d[i].p->exe_raw))); j++) {
+			g.n++;
+			if (g.n <= MAX_LISTED)
+				rc = dd__buf_printf(&g.pids, "%s%d", g.n > 1 ? ", " : "", d[j].p->pid);
+			else if (g.n == MAX_LISTED + 1)
+				rc = dd__buf_puts(&g.pids, ", ...");
+		}
+		if (rc == 0)
+			rc = exe_finding(fs, &g, image, by_sha, nsha);
+		dd__buf_free(&g.pids);
+	}
+out:
+	free(by_sha);
+	free(d);
 	return rc;
 }
 
@@ -350,14 +419,20 @@ static bool exposed(struct json_object *ports, unsigned port, const char *proto)
 	return !strcmp(proto, "tcp") && json_object_object_get_ex(ports, key, NULL);
 }
 
+static int pid_cmp(const void *key, const void *elem)
+{
+	int pid = *(const int *)key, other = ((const struct dd_live_process *)elem)->pid;
+
+	return (pid > other) - (pid < other);
+}
+
+/* The process PID (dd_live_open() lists them in pid order), or NULL. */
 static const struct dd_live_process *owner(const struct dd_live *live, int pid)
 {
-	size_t i;
+	size_t n = dd_live_process_count(live);
 
-	for (i = 0; pid && i < dd_live_process_count(live); i++)
-		if (dd_live_process(live, i)->pid == pid)
-			return dd_live_process(live, i);
-	return NULL;
+	return pid && n ? bsearch(&pid, dd_live_process(live, 0), n, sizeof(struct dd_live_process), pid_cmp)
+			: NULL;
 }
 
 static int exposed_list(struct dd__buf *b, struct json_object *ports)
@@ -374,26 +449,63 @@ static int exposed_list(struct dd__buf *b, struct json_object *ports)
 	return n ? 0 : dd__buf_puts(b, "the image exposes no ports");
 }
 
-static int listener(struct dd_findings *fs, const struct dd_live *live, size_t first,
-		    struct json_object *ports)
+/*
+ * The listening sockets in (protocol, port) order, so that each port's v4
+ * and v6 sockets are one run and a port is found by binary search: a
+ * container may hold tens of thousands of sockets.
+ */
+static int listen_cmp(const void *x, const void *y)
 {
-	const struct dd_live_socket *s0 = dd_live_socket(live, first);
+	const struct dd_live_socket *a = *(const struct dd_live_socket *const *)x;
+	const struct dd_live_socket *b = *(const struct dd_live_socket *const *)y;
+	int c = strcmp(a->proto, b->proto);
+
+	if (c)
+		return c;
+	if (a->local_port != b->local_port)
+		return a->local_port < b->local_port ? -1 : 1;
+	return (a > b) - (a < b); /* the snapshot's order within a port */
+}
+
+static bool listens(const struct dd_live_socket *const *ls, size_t n, const char *proto, uint16_t port)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ls[mid]->proto, proto);
+
+		if (!c)
+			c = ls[mid]->local_port < port ? -1 : ls[mid]->local_port > port;
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* DD-NET-001 for one port: the run LS[0..N) of its listening sockets. */
+static int listener(struct dd_findings *fs, const struct dd_live *live, const struct dd_live_socket *const *ls,
+		    size_t n, struct json_object *ports)
+{
+	const struct dd_live_socket *s0 = ls[0];
 	const struct dd_live_process *who = NULL;
 	struct dd__buf b = DD__BUF_INIT;
 	struct dd_finding *f;
 	bool all_loop = true;
-	size_t i, n = dd_live_socket_count(live), shown = 0;
+	size_t i;
 	int rc;
 
 	rc = dd__buf_printf(&b, "%s port %u on ", s0->proto, s0->local_port);
-	for (i = first; i < n && rc == 0; i++) {
-		const struct dd_live_socket *s = dd_live_socket(live, i);
+	for (i = 0; i < n && rc == 0; i++) {
+		const struct dd_live_socket *s = ls[i];
 
-		if (!s->listening || s->local_port != s0->local_port || strcmp(s->proto, s0->proto))
-			continue;
 		all_loop = all_loop && loopback(s, false);
-		if (shown++ < 4)
-			rc = dd__buf_printf(&b, "%s%s%s%s", shown > 1 ? ", " : "", s->family == 6 ? "[" : "",
+		if (i < 4)
+			rc = dd__buf_printf(&b, "%s%s%s%s", i ? ", " : "", s->family == 6 ? "[" : "",
 					    s->local, s->family == 6 ? "]" : "");
 		if (!who)
 			who = owner(live, s->pid);
@@ -423,39 +535,33 @@ out:
 
 static int sockets(struct dd_findings *fs, const struct dd_live *live, struct json_object *ports)
 {
+	const struct dd_live_socket **ls;
 	struct dd__buf b = DD__BUF_INIT;
-	size_t i, j, n = dd_live_socket_count(live), nout = 0;
+	size_t i, j, n = dd_live_socket_count(live), nl = 0, nout = 0;
 	int rc = 0;
 
-	for (i = 0; i < n && rc == 0; i++) {
-		const struct dd_live_socket *s = dd_live_socket(live, i);
-		bool seen = false;
-
-		if (!s->listening || exposed(ports, s->local_port, s->proto))
-			continue;
-		/* One finding per port, over its IPv4 and IPv6 sockets. */
-		for (j = 0; j < i && !seen; j++) {
-			const struct dd_live_socket *t = dd_live_socket(live, j);
-
-			seen = t->listening && t->local_port == s->local_port && !strcmp(t->proto, s->proto);
-		}
-		if (!seen)
-			rc = listener(fs, live, i, ports);
+	ls = malloc((n ? n : 1) * sizeof(*ls));
+	if (!ls)
+		return DD_ENOMEM;
+	for (i = 0; i < n; i++)
+		if (dd_live_socket(live, i)->listening)
+			ls[nl++] = dd_live_socket(live, i);
+	if (nl > 1)
+		qsort(ls, nl, sizeof(*ls), listen_cmp);
+	/* One finding per port not exposed, over its IPv4 and IPv6 sockets. */
+	for (i = 0; i < nl && rc == 0; i = j) {
+		for (j = i + 1; j < nl && ls[j]->local_port == ls[i]->local_port && !strcmp(ls[j]->proto, ls[i]->proto);)
+			j++;
+		if (!exposed(ports, ls[i]->local_port, ls[i]->proto))
+			rc = listener(fs, live, ls + i, j - i, ports);
 	}
 	/* Outbound: established TCP to another host, from a port nobody listens on. */
 	for (i = 0; i < n && rc == 0; i++) {
 		const struct dd_live_socket *s = dd_live_socket(live, i);
 		const struct dd_live_process *who;
-		bool server = false;
 
-		if (strcmp(s->proto, "tcp") || strcmp(s->state, "established") || loopback(s, true))
-			continue;
-		for (j = 0; j < n && !server; j++) {
-			const struct dd_live_socket *t = dd_live_socket(live, j);
-
-			server = t->listening && !strcmp(t->proto, "tcp") && t->local_port == s->local_port;
-		}
-		if (server || ++nout > MAX_LISTED)
+		if (strcmp(s->proto, "tcp") || strcmp(s->state, "established") || loopback(s, true) ||
+		    listens(ls, nl, "tcp", s->local_port) || ++nout > MAX_LISTED)
 			continue;
 		who = owner(live, s->pid);
 		rc = dd__buf_printf(&b, "%s%s%s%s:%u", nout > 1 ? ", " : "", s->family == 6 ? "[" : "", s->remote,
@@ -471,6 +577,7 @@ static int sockets(struct dd_findings *fs, const struct dd_live *live, struct js
 					     nout > MAX_LISTED ? " and more" : ""))
 			rc = DD_ENOMEM;
 	}
+	free(ls);
 	dd__buf_free(&b);
 	return rc;
 }

@@ -114,6 +114,7 @@ DD_API int dd_live_pid(const struct dd_live *live);
 /* "/proc/PID/root": the container's root, for dd_live_read_root() and messages. */
 DD_API const char *dd_live_root_path(const struct dd_live *live);
 
+/* The processes, in pid order. */
 DD_API size_t dd_live_process_count(const struct dd_live *live);
 DD_API const struct dd_live_process *dd_live_process(const struct dd_live *live, size_t i);
 DD_API size_t dd_live_socket_count(const struct dd_live *live);

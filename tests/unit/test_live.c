@@ -276,6 +276,9 @@ static int setup(void **state)
 	put(path, "#!/bin/sh\necho tool\n", 20);
 	snprintf(path, sizeof(path), "%s/tmp/.x/evil", f->root);
 	put(path, "\177ELF dropped\n", 13);
+	/* A renamed copy of the image's own tool. */
+	snprintf(path, sizeof(path), "%s/tmp/copy", f->root);
+	put(path, "#!/bin/sh\necho tool\n", 20);
 	snprintf(path, sizeof(path), "%s/stat", f->proc);
 	puts_(path, "cpu  1 2 3\nbtime 1700000000\nprocesses 9\n");
 
@@ -294,6 +297,9 @@ static int setup(void **state)
 	proc_add(f, 105, 6, 100, 0, "kthreadd", ARGV("kthreadd\0"), "/memfd:x (deleted)", ns);
 	snprintf(exe, sizeof(exe), "%s/usr/bin/tool", f->root);
 	proc_add(f, 106, 7, 100, 0, "python3", ARGV("python3\0-m\0pip\0install\0requests\0"), exe, ns);
+	snprintf(exe, sizeof(exe), "%s/tmp/copy", f->root);
+	proc_add(f, 108, 8, 100, 0, "copy", ARGV("/tmp/copy\0"), exe, ns);
+	snprintf(exe, sizeof(exe), "%s/usr/bin/tool", f->root);
 	/* Another container's process: not listed. */
 	proc_add(f, 107, 1, 0, 0, "sh", ARGV("sh\0"), exe, "pid:[4026532222]");
 	snprintf(path, sizeof(path), "%s/100/net", f->proc);
@@ -371,7 +377,7 @@ static void test_snapshot(void **state)
 	const char *const *env;
 	size_t n, i, listening = 0;
 
-	assert_int_equal(dd_live_process_count(l), 7); /* 107 is in another namespace */
+	assert_int_equal(dd_live_process_count(l), 8); /* 107 is in another namespace */
 	assert_null(maybe_pid(l, 107));
 	p = by_pid(l, 100);
 	assert_true(p->flags & DD_LIVE_INIT);
@@ -455,8 +461,11 @@ static void test_findings(void **state)
 	struct dd_findings *fs = classify(f, l, false);
 	const struct dd_finding *x;
 
-	/* The dropped binary, run by one process. */
-	assert_int_equal(count(fs, "DD-PROC-001"), 1);
+	/* The dropped binary, run by one process, and a renamed copy of an image file. */
+	assert_int_equal(count(fs, "DD-PROC-001"), 2);
+	x = find(fs, "DD-PROC-001", "same content as /usr/bin/tool in the image");
+	assert_non_null(x);
+	assert_memory_equal(x->paths[0].path, "/tmp/copy", x->paths[0].len);
 	x = find(fs, "DD-PROC-001", "not in the image");
 	assert_non_null(x);
 	assert_int_equal(x->severity, DD_SEVERITY_CRITICAL);

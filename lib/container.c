@@ -68,15 +68,8 @@ static int add_match(struct search *s, const char *id, const char *dir, const st
 	for (i = 0; i < s->n; i++)
 		if (!strcmp(s->m[i].id, id))
 			return 0; /* the same container in another runtime's state: the first place wins */
-	if (s->n == s->cap) {
-		size_t c = s->cap ? s->cap * 2 : 4;
-		struct match *m = realloc(s->m, c * sizeof(*m));
-
-		if (!m)
-			return DD_ENOMEM;
-		s->m = m;
-		s->cap = c;
-	}
+	if (dd__grow(&s->m, &s->cap, s->n, sizeof(*s->m)))
+		return DD_ENOMEM;
 	s->m[s->n].id = strdup(id);
 	s->m[s->n].dir = strdup(dir);
 	s->m[s->n].place = pl;

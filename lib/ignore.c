@@ -106,15 +106,8 @@ int dd_ignore_add(struct dd_ignore *ign, const char *pattern, const char *source
 		s += i;
 		len -= i;
 	}
-	if (ign->n == ign->cap) {
-		size_t cap = ign->cap ? ign->cap * 2 : 16;
-		struct pattern *grown = realloc(ign->p, cap * sizeof(*grown));
-
-		if (!grown)
-			goto out;
-		ign->p = grown;
-		ign->cap = cap;
-	}
+	if (dd__grow(&ign->p, &ign->cap, ign->n, sizeof(*ign->p)))
+		goto out;
 	if (!(p.reason = strdup(source)))
 		goto out;
 	ign->p[ign->n++] = p;
@@ -203,15 +196,8 @@ int dd_ignore_add_path(struct dd_ignore *ign, const char *path, size_t len, bool
 	size_t i = 0, start;
 	char **segs;
 
-	if (ign->n == ign->cap) {
-		size_t cap = ign->cap ? ign->cap * 2 : 16;
-		struct pattern *grown = realloc(ign->p, cap * sizeof(*grown));
-
-		if (!grown)
-			return dd__error(ign->ctx, DD_ENOMEM, "out of memory");
-		ign->p = grown;
-		ign->cap = cap;
-	}
+	if (dd__grow(&ign->p, &ign->cap, ign->n, sizeof(*ign->p)))
+		return dd__error(ign->ctx, DD_ENOMEM, "out of memory");
 	p = &ign->p[ign->n];
 	memset(p, 0, sizeof(*p));
 	p->literal = true;

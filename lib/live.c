@@ -83,22 +83,6 @@ static void warn(struct dd_live *l, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Room for one more element of an array of SIZE-byte items. */
-static int grow(void **items, size_t *cap, size_t n, size_t size)
-{
-	size_t c = *cap ? *cap * 2 : 16;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*items, c * size);
-	if (!p)
-		return DD_ENOMEM;
-	*items = p;
-	*cap = c;
-	return 0;
-}
-
 /*
  * Read a whole procfs file (their size is 0 until read) into OUT, at most
  * MAX bytes; *TRUNCATED tells whether there was more. -1 with errno.
@@ -417,7 +401,7 @@ static int exe_hash(struct dd_live *l, int fd, const struct stat *st, unsigned c
 	if (rc)
 		return rc;
 	memcpy(out, d.bin, 32);
-	if (grow((void **)&l->exes, &l->cexes, l->nexes, sizeof(*l->exes)) == 0) {
+	if (dd__grow(&l->exes, &l->cexes, l->nexes, sizeof(*l->exes)) == 0) {
 		struct exe_cache *e = &l->exes[l->nexes++];
 
 		e->dev = st->st_dev;
@@ -544,7 +528,7 @@ static void parse_status(struct dd_live_process *p, const char *s)
 
 static int add_owner(struct dd_live *l, uint64_t inode, int pid)
 {
-	if (grow((void **)&l->owners, &l->cowners, l->nowners, sizeof(*l->owners)))
+	if (dd__grow(&l->owners, &l->cowners, l->nowners, sizeof(*l->owners)))
 		return DD_ENOMEM;
 	l->owners[l->nowners].inode = inode;
 	l->owners[l->nowners].pid = pid;
@@ -611,7 +595,7 @@ static int read_process(struct dd_live *l, int pid, int64_t btime, long hz, stru
 	snprintf(path, sizeof(path), "%s/stat", dir);
 	if (slurp(path, MAX_SMALL, b, NULL) != 0 || dd__live_parse_stat(b->data, b->len, &ps) != 0)
 		return 0; /* exited */
-	if (grow((void **)&l->procs, &l->cprocs, l->nprocs, sizeof(*l->procs)))
+	if (dd__grow(&l->procs, &l->cprocs, l->nprocs, sizeof(*l->procs)))
 		return DD_ENOMEM;
 	p = &l->procs[l->nprocs];
 	memset(p, 0, sizeof(*p));
@@ -765,7 +749,7 @@ static int read_net(struct dd_live *l, const char *file, int family, const char 
 			warn(l, "more than %d sockets; the rest not looked at", MAX_SOCKETS);
 			break;
 		}
-		if (grow((void **)&l->socks, &l->csocks, l->nsocks, sizeof(*l->socks)))
+		if (dd__grow(&l->socks, &l->csocks, l->nsocks, sizeof(*l->socks)))
 			return DD_ENOMEM;
 		l->socks[l->nsocks++] = s;
 	}
@@ -855,7 +839,7 @@ static int read_mounts(struct dd_live *l)
 			dd__buf_free(&norm);
 			break;
 		}
-		if (grow((void **)&l->mounts, &l->cmounts, l->nmounts, sizeof(*l->mounts))) {
+		if (dd__grow(&l->mounts, &l->cmounts, l->nmounts, sizeof(*l->mounts))) {
 			dd__buf_free(&norm);
 			rc = DD_ENOMEM;
 			break;

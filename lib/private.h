@@ -73,6 +73,13 @@ struct dd__ptrvec {
 	size_t len, cap;
 };
 int dd__ptrvec_push(struct dd__ptrvec *v, void *p);
+
+/*
+ * Room for element N of the array *ITEMS (ITEMS is the address of the
+ * array pointer) of SIZE-byte elements and capacity *CAP: doubled when
+ * full (16 to start). DD_ENOMEM leaves the array as it was.
+ */
+int dd__grow(void *items, size_t *cap, size_t n, size_t size);
 void dd__ptrvec_free(struct dd__ptrvec *v);
 
 /*

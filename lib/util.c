@@ -291,3 +291,21 @@ int dd__put_word(struct dd__buf *b, const char *s)
 		rc = dd__buf_puts(b, "'");
 	return rc;
 }
+
+int dd__grow(void *items, size_t *cap, size_t n, size_t size)
+{
+	void **pp = items;
+	size_t c = *cap ? *cap * 2 : 16;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (c > SIZE_MAX / size)
+		return DD_ENOMEM;
+	p = realloc(*pp, c * size);
+	if (!p)
+		return DD_ENOMEM;
+	*pp = p;
+	*cap = c;
+	return 0;
+}

@@ -96,12 +96,64 @@ int dd__finding_package(struct dd_findings *fs, struct dd_finding *f, const char
 	return 0;
 }
 
+struct dd__described {
+	unsigned char sha256[32];
+	const char *text;       /* NULL: libmagic had no answer */
+	bool used;
+};
+
+static uint64_t sha_key(const unsigned char *sha)
+{
+	uint64_t k;
+
+	memcpy(&k, sha, sizeof(k));
+	return k;
+}
+
+/* The slot for SHA in the memo: its own, or the free one where it goes. */
+static struct dd__described *described_slot(struct dd_findings *fs, const unsigned char *sha)
+{
+	size_t mask = fs->described_cap - 1, i = (size_t)sha_key(sha) & mask;
+
+	while (fs->described[i].used && memcmp(fs->described[i].sha256, sha, 32))
+		i = (i + 1) & mask;
+	return &fs->described[i];
+}
+
+/* Room for one more memo entry (kept under half full); false on ENOMEM. */
+static bool described_room(struct dd_findings *fs)
+{
+	struct dd__described *old = fs->described;
+	size_t i, cap = fs->described_cap;
+
+	if (2 * (fs->ndescribed + 1) <= cap)
+		return true;
+	fs->described_cap = cap ? 2 * cap : 64;
+	fs->described = calloc(fs->described_cap, sizeof(*fs->described));
+	if (!fs->described) {
+		fs->described = old;
+		fs->described_cap = cap;
+		return false;
+	}
+	for (i = 0; i < cap; i++)
+		if (old[i].used)
+			*described_slot(fs, old[i].sha256) = old[i];
+	free(old);
+	return true;
+}
+
 const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e)
 {
+	struct dd__described *memo = NULL;
 	const char *s;
 
 	if (!e || !e->head || !e->head_len)
 		return NULL;
+	if (e->has_sha256 && described_room(fs)) {
+		memo = described_slot(fs, e->sha256);
+		if (memo->used)
+			return memo->text;
+	}
 	if (!fs->magic) {
 		magic_t m = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR | MAGIC_ERROR);
 
@@ -114,7 +166,14 @@ const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e)
 		fs->magic = m;
 	}
 	s = magic_buffer(fs->magic, e->head, e->head_len);
-	return s ? dd__findings_strdup(fs, s, strlen(s)) : NULL;
+	s = s ? dd__findings_strdup(fs, s, strlen(s)) : NULL;
+	if (memo) {
+		memcpy(memo->sha256, e->sha256, 32);
+		memo->text = s;
+		memo->used = true;
+		fs->ndescribed++;
+	}
+	return s;
 }
 
 /* ---- path tests ---- */
@@ -760,6 +819,7 @@ void dd_findings_free(struct dd_findings *fs)
 		return;
 	if (fs->magic)
 		magic_close(fs->magic);
+	free(fs->described);
 	dd__ptrvec_free(&fs->items);
 	dd__arena_free(&fs->arena);
 	free(fs);

@@ -12,6 +12,12 @@ struct dd_findings {
 	struct dd__ptrvec items;     /* struct dd_finding *, in the arena */
 	struct dd__arena arena;
 	void *magic;                 /* libmagic cookie, opened on first use */
+	/*
+	 * libmagic's words by content (SHA-256): a call costs 0.1-1 ms, and a
+	 * dropped binary is often copied to many places.
+	 */
+	struct dd__described *described;
+	size_t ndescribed, described_cap;
 };
 
 /*

@@ -311,9 +311,9 @@ int cmd_report(int argc, char **argv)
 	struct dd_ctx *ctx = NULL, *tctx = NULL;
 	struct target_job job = { 0 };
 	struct cli_progress prog;
-	double t0, image_seconds;
+	double t0, t1, image_seconds;
 	pthread_t thread;
-	bool threaded;
+	bool threaded, upper;
 	char *cache = NULL;
 	int irc;
 	struct dd_image *img = NULL, *img2 = NULL;
@@ -410,22 +410,33 @@ int cmd_report(int argc, char **argv)
 	threaded = a.jobs != 1 && pthread_create(&thread, NULL, read_target, &job) == 0;
 	if (!threaded)
 		read_target(&job);
-	irc = dd_image_tree(&itree, img);
+	/*
+	 * An upper dir needs only its own part of a cached image, known once
+	 * the dir is read: meanwhile the entry is read and checked.
+	 */
+	itree = NULL;
+	upper = !strcmp(type, "upper") && dd_image_cached(img);
+	irc = upper ? 0 : dd_image_tree(&itree, img);
 	image_seconds = now_seconds() - t0;
 	/* The image's files are what the walk is likely to find: an estimate for its ETA. */
-	if (!irc && threaded)
+	if (!irc && itree && threaded)
 		cli_progress_walk_estimate(&prog, itree);
 	if (threaded)
 		pthread_join(thread, NULL);
+	if (upper && !job.rc) {
+		irc = dd_image_tree_for_upper(&itree, img, job.tree);
+		image_seconds = now_seconds() - t0;
+	}
 	cli_progress_end(&prog);
 	dd_ctx_set_progress(ctx, NULL, NULL);
 	dd_ctx_set_progress(tctx, NULL, NULL);
 	pthread_mutex_destroy(&prog.mu);
-	if (a.verbose && !irc)
-		fprintf(stderr, "driftdiff: image %s: %zu entries, %zu layers, in %.2f s\n", image_path,
-			dd_tree_count(itree), dd_image_layer_count(img), image_seconds);
+	if (a.verbose && !irc && itree)
+		fprintf(stderr, "driftdiff: image %s: %zu entries%s, %zu layers, in %.3f s\n", image_path,
+			dd_tree_count(itree), upper ? " (what the upper dir needs, from the cache)" : "",
+			dd_image_layer_count(img), image_seconds);
 	if (a.verbose && !job.rc)
-		fprintf(stderr, "driftdiff: target %s (%s): %zu entries in %.2f s%s\n", target, type,
+		fprintf(stderr, "driftdiff: target %s (%s): %zu entries in %.3f s%s\n", target, type,
 			dd_tree_count(job.tree), job.seconds, threaded ? ", read alongside the image" : "");
 	owned = job.owned;
 	ttree = job.tree;
@@ -454,10 +465,13 @@ int cmd_report(int argc, char **argv)
 	if (a.policy && dd_policy_load(&policy, ctx, a.policy))
 		goto fail;
 	copts.policy = policy;
+	t1 = now_seconds();
 	if ((!strcmp(type, "upper") ? dd_diff_upper(&diff, ctx, itree, ttree, &dopts)
 				    : dd_diff_trees(&diff, ctx, itree, ttree, &dopts)) ||
 	    dd_classify(&findings, ctx, diff, &copts))
 		goto fail;
+	if (a.verbose)
+		fprintf(stderr, "driftdiff: compared and classified in %.3f s\n", now_seconds() - t1);
 	ro.target = target;
 	ro.target_kind = type;
 	if (live) {
@@ -485,17 +499,20 @@ int cmd_report(int argc, char **argv)
 		ro.color = true;
 	if (cli_output_open(&out, a.output))
 		goto out;
+	t1 = now_seconds();
 	ok = dd_report_write(ctx, fmt, img, diff, findings, &ro, out.f) == 0;
 	if (!ok)
 		cli_fail(ctx);
 	if (cli_output_close(&out, ok) || !ok)
 		goto out;
+	if (a.verbose)
+		fprintf(stderr, "driftdiff: report written in %.3f s\n", now_seconds() - t1);
 	if (a.evidence && collect_evidence(ctx, &a, type, live ? dd_live_root_path(live) : target, img, live, diff,
 					   findings, &ro))
 		goto out;
 	rc = dd_report_has_drift(diff, findings, (enum dd_severity)threshold) ? EXIT_DRIFT : EXIT_OK;
 	if (a.verbose)
-		fprintf(stderr, "driftdiff: %zu changes, %zu findings, exit %d, %.2f s in all\n", dd_diff_count(diff),
+		fprintf(stderr, "driftdiff: %zu changes, %zu findings, exit %d, %.3f s in all\n", dd_diff_count(diff),
 			dd_findings_count(findings), rc, now_seconds() - t0);
 	goto out;
 fail:

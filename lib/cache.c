@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "image_private.h"
+#include "pkgdb.h"
 #include "tree.h"
 
 char *dd_default_cache_dir(void)
@@ -82,17 +83,38 @@ static bool safe_dir(const char *dir, bool create)
  * manifest. Little-endian fields, length-prefixed bytes, and a SHA-256 of
  * everything before it at the end; an entry that fails any check is a miss.
  *
- *   "DDCACHE1"  version-string  manifest-digest  config-digest  u64 count
- *   count x entry  sha256(all of the above)
+ *   "DDCACHE2"  version-string  manifest-digest  config-digest  u64 count
+ *   count x entry                     (in path order)
+ *   count x u64 offset of the entry   (the index: a path is found by bisection)
+ *   u64 n, n x u32 entry number       (the entries every upper-dir run needs)
+ *   u64 offset of the index
+ *   16-byte checksum of all of the above (dd__checksum())
  *
  * entry: u8 type, u8 exec, u16 elf_machine, u32 mode, u32 flags, i32 layer,
  *        u64 uid, gid, size, ino, i64 mtime, u32 mtime_nsec, rdev_major,
  *        rdev_minor, u8 has_sha256 [32 bytes], bytes path, opt-bytes target,
  *        u32 nxattrs x (bytes name, bytes value), opt-bytes content
  * bytes: u32 length + data; opt-bytes: length 0xffffffff means none.
+ *
+ * The index lets an overlay upper dir be compared with the image without
+ * decoding the whole tree: only the upper dir's paths, what lies below its
+ * whiteouts, and the files classification parses are read.
  */
-#define MAGIC "DDCACHE1"
+#define MAGIC "DDCACHE2"
 #define NONE 0xffffffffu
+#define SUM 16
+#define TRAILER (8 + SUM) /* index offset, checksum */
+
+struct dd__cache_entry {
+	unsigned char *data;
+	size_t size;
+	uint64_t count;
+	size_t index;        /* offset of the entry offsets */
+	size_t records_end;  /* == index */
+	const unsigned char *preload; /* u32 entry numbers */
+	uint64_t npreload;
+	char *name;          /* the file, for warnings */
+};
 
 static int put_u(struct dd__buf *b, uint64_t v, int n)
 {
@@ -113,22 +135,31 @@ static int put_bytes(struct dd__buf *b, const void *p, size_t n, bool present)
 	return put_u(b, n, 4) || dd__buf_put(b, p, n) ? DD_ENOMEM : 0;
 }
 
+/* Entries an upper-dir comparison always needs: what classification parses. */
+static bool preloaded(const struct dd_entry *e)
+{
+	return dd_entry_content_kept(e->path, e->path_len) || dd__pkgdb_is_db_path(e->path, e->path_len);
+}
+
 static int encode(struct dd_image *img, const struct dd_tree *t, struct dd__buf *b)
 {
 	const char *v = dd_version(), *md = img->manifest_digest ? img->manifest_digest : "";
-	size_t i, n = dd_tree_count(t);
-	struct dd__hasher *h = NULL;
-	struct dd__digest d;
+	size_t i, n = dd_tree_count(t), index;
+	uint64_t *offsets = NULL, npre = 0;
+	unsigned char sum[SUM];
 	uint32_t k;
 	int rc = DD_ENOMEM;
 
+	if (n >= NONE || !(offsets = malloc((n ? n : 1) * sizeof(*offsets))))
+		goto out;
 	if (dd__buf_puts(b, MAGIC) || put_bytes(b, v, strlen(v), true) ||
 	    put_bytes(b, md, strlen(md), true) ||
 	    put_bytes(b, img->config_digest, strlen(img->config_digest), true) || put_u(b, n, 8))
-		return rc;
+		goto out;
 	for (i = 0; i < n; i++) {
 		const struct dd_entry *e = dd_tree_entry(t, i);
 
+		offsets[i] = b->len;
 		if (put_u(b, e->type, 1) || put_u(b, e->exec, 1) || put_u(b, e->elf_machine, 2) ||
 		    put_u(b, e->mode, 4) || put_u(b, e->flags, 4) || put_u(b, (uint32_t)e->layer, 4) ||
 		    put_u(b, e->uid, 8) || put_u(b, e->gid, 8) || put_u(b, e->size, 8) ||
@@ -137,18 +168,31 @@ static int encode(struct dd_image *img, const struct dd_tree *t, struct dd__buf 
 		    put_u(b, e->has_sha256, 1) || (e->has_sha256 && dd__buf_put(b, e->sha256, 32)) ||
 		    put_bytes(b, e->path, e->path_len, true) ||
 		    put_bytes(b, e->target, e->target_len, e->target != NULL) || put_u(b, e->nxattrs, 4))
-			return rc;
+			goto out;
 		for (k = 0; k < e->nxattrs; k++)
 			if (put_bytes(b, e->xattrs[k].name, strlen(e->xattrs[k].name), true) ||
 			    put_bytes(b, e->xattrs[k].value, e->xattrs[k].len, true))
-				return rc;
+				goto out;
 		if (put_bytes(b, e->content, e->content_len, e->content != NULL))
-			return rc;
+			goto out;
+		if (preloaded(e))
+			npre++;
 	}
-	if (dd__hasher_new(&h, DD__ALG_SHA256) == 0 && dd__hasher_update(h, b->data, b->len) == 0 &&
-	    dd__hasher_final(h, &d) == 0 && dd__buf_put(b, d.bin, 32) == 0)
+	index = b->len;
+	for (i = 0; i < n; i++)
+		if (put_u(b, offsets[i], 8))
+			goto out;
+	if (put_u(b, npre, 8))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (preloaded(dd_tree_entry(t, i)) && put_u(b, i, 4))
+			goto out;
+	if (put_u(b, index, 8))
+		goto out;
+	if (dd__checksum(b->data, b->len, sum) == 0 && dd__buf_put(b, sum, SUM) == 0)
 		rc = 0;
-	dd__hasher_free(h);
+out:
+	free(offsets);
 	return rc;
 }
 
@@ -170,6 +214,13 @@ static uint64_t get_u(struct reader *r, int n)
 		v |= (uint64_t)r->p[i] << (8 * i);
 	r->p += n;
 	return v;
+}
+
+static uint64_t le(const unsigned char *p, int n)
+{
+	struct reader r = { p, p + n, false };
+
+	return get_u(&r, n);
 }
 
 /* Length-prefixed bytes; *present false for NONE. Bounded by the buffer. */
@@ -201,166 +252,329 @@ static bool same_string(struct reader *r, const char *want)
 	return present && n == strlen(want) && !memcmp(p, want, n);
 }
 
-/* The tree in B, or NULL when anything is off. */
-static struct dd_tree *decode(struct dd_image *img, const unsigned char *data, size_t size)
+void dd__cache_entry_free(struct dd__cache_entry *c)
 {
-	struct dd_ctx *ctx = img->ctx;
-	struct reader r = { data, data + size, false };
-	struct dd_tree *t = NULL;
-	struct dd__node **order = NULL;
-	struct dd__hasher *h = NULL;
-	struct dd__digest d;
-	uint64_t n, i;
-	size_t len;
-	bool present;
-
-	if (size < 8 + 32 || memcmp(data, MAGIC, 8))
-		return NULL;
-	/* The checksum first: nothing is parsed out of a damaged entry. */
-	if (dd__hasher_new(&h, DD__ALG_SHA256) || dd__hasher_update(h, data, size - 32) ||
-	    dd__hasher_final(h, &d) || memcmp(d.bin, data + size - 32, 32)) {
-		dd__hasher_free(h);
-		return NULL;
-	}
-	dd__hasher_free(h);
-	r.p += 8;
-	r.end -= 32;
-	if (!same_string(&r, dd_version()) ||
-	    !same_string(&r, img->manifest_digest ? img->manifest_digest : "") ||
-	    !same_string(&r, img->config_digest) || dd__tree_new(&t, ctx))
-		return NULL;
-	n = get_u(&r, 8);
-	/* Entries were written in path order: keep it, so finalizing need not sort. */
-	order = n <= ctx->limits.max_entries ? malloc((n ? n : 1) * sizeof(*order)) : NULL;
-	if (!order) {
-		dd_tree_free(t);
-		return NULL;
-	}
-	for (i = 0; i < n && !r.bad; i++) {
-		struct dd__node *parent, *node;
-		struct dd_entry e;
-		const unsigned char *p;
-		uint32_t k;
-
-		memset(&e, 0, sizeof(e));
-		e.type = (enum dd_type)get_u(&r, 1);
-		e.exec = (enum dd_exec)get_u(&r, 1);
-		e.elf_machine = (uint16_t)get_u(&r, 2);
-		e.mode = (uint32_t)get_u(&r, 4) & 07777;
-		e.flags = (uint32_t)get_u(&r, 4);
-		e.layer = (int)(int32_t)get_u(&r, 4);
-		e.uid = get_u(&r, 8);
-		e.gid = get_u(&r, 8);
-		e.size = get_u(&r, 8);
-		e.ino = get_u(&r, 8);
-		e.mtime = (int64_t)get_u(&r, 8);
-		e.mtime_nsec = (uint32_t)get_u(&r, 4);
-		e.rdev_major = (uint32_t)get_u(&r, 4);
-		e.rdev_minor = (uint32_t)get_u(&r, 4);
-		e.has_sha256 = get_u(&r, 1) != 0;
-		if (e.has_sha256) {
-			if (r.end - r.p < 32) {
-				r.bad = true;
-				break;
-			}
-			memcpy(e.sha256, r.p, 32);
-			r.p += 32;
-		}
-		p = get_bytes(&r, &len, &present);
-		if (r.bad || !present || !len || p[0] != '/' ||
-		    e.type < DD_TYPE_FILE || e.type > DD_TYPE_SOCKET || len > ctx->limits.max_path)
-			break;
-		if (dd__tree_mkparents(t, &parent, (const char *)p, len, e.layer, NULL) ||
-		    dd__tree_put(t, &node, parent, (const char *)p, len, e.type, e.layer))
-			break;
-		e.path = node->e.path;
-		e.path_len = node->e.path_len;
-		p = get_bytes(&r, &len, &present);
-		if (present && !(e.target = dd__arena_strndup(&t->arena, (const char *)p, len)))
-			break;
-		e.target_len = len;
-		e.nxattrs = (uint32_t)get_u(&r, 4);
-		if (e.nxattrs > 1024)
-			break;
-		if (e.nxattrs) {
-			struct dd_xattr *xs = dd__arena_alloc(&t->arena, e.nxattrs * sizeof(*xs));
-
-			for (k = 0; xs && k < e.nxattrs && !r.bad; k++) {
-				p = get_bytes(&r, &len, &present);
-				xs[k].name = present ? dd__arena_strndup(&t->arena, (const char *)p, len) : NULL;
-				p = get_bytes(&r, &len, &present);
-				xs[k].value = present ? (const unsigned char *)dd__arena_strndup(&t->arena,
-						(const char *)p, len) : NULL;
-				xs[k].len = len;
-				if (!xs[k].name || !xs[k].value)
-					r.bad = true;
-			}
-			if (!xs || r.bad)
-				break;
-			e.xattrs = xs;
-		}
-		p = get_bytes(&r, &len, &present);
-		if (present) {
-			e.content = (const unsigned char *)dd__arena_strndup(&t->arena, (const char *)p, len);
-			e.content_len = len;
-			if (!e.content)
-				break;
-		}
-		if (r.bad)
-			break;
-		node->e = e;
-		order[i] = node;
-	}
-	if (r.bad || i != n || r.p != r.end || dd__tree_finalize_ordered(t, order, (size_t)n)) {
-		free(order);
-		dd_tree_free(t);
-		return NULL;
-	}
-	free(order);
-	return t;
+	if (!c)
+		return;
+	free(c->data);
+	free(c->name);
+	free(c);
 }
 
-struct dd_tree *dd__cache_load(struct dd_image *img)
+/*
+ * Check a whole entry: checksum, header, and an index whose offsets rise
+ * strictly inside the records. The records themselves are checked as they
+ * are decoded.
+ */
+static bool check(struct dd_image *img, struct dd__cache_entry *c)
+{
+	struct dd_ctx *ctx = img->ctx;
+	struct reader r = { c->data, c->data + c->size, false };
+	unsigned char sum[SUM];
+	uint64_t i, index, prev = 0, off;
+
+	if (c->size < 8 + TRAILER || memcmp(c->data, MAGIC, 8))
+		return false;
+	/* The checksum first: nothing is parsed out of a damaged entry. */
+	if (dd__checksum(c->data, c->size - SUM, sum) || memcmp(sum, c->data + c->size - SUM, SUM))
+		return false;
+	r.p += 8;
+	r.end -= TRAILER;
+	if (!same_string(&r, dd_version()) ||
+	    !same_string(&r, img->manifest_digest ? img->manifest_digest : "") ||
+	    !same_string(&r, img->config_digest))
+		return false;
+	c->count = get_u(&r, 8);
+	index = le(c->data + c->size - TRAILER, 8);
+	if (r.bad || c->count == 0 || c->count > ctx->limits.max_entries ||
+	    index < (size_t)(r.p - c->data) || index > c->size - TRAILER ||
+	    (c->size - TRAILER - index) / 8 < c->count + 1)
+		return false;
+	c->index = c->records_end = (size_t)index;
+	for (i = 0; i < c->count; i++) {
+		off = le(c->data + index + 8 * i, 8);
+		if ((i == 0 ? off != (uint64_t)(r.p - c->data) : off <= prev) || off >= index)
+			return false;
+		prev = off;
+	}
+	c->npreload = le(c->data + index + 8 * c->count, 8);
+	c->preload = c->data + index + 8 * c->count + 8;
+	return c->npreload <= c->count &&
+	       (uint64_t)(c->data + c->size - TRAILER - c->preload) == 4 * c->npreload;
+}
+
+struct dd__cache_entry *dd__cache_read(struct dd_image *img)
 {
 	struct dd__buf name = DD__BUF_INIT;
-	struct dd_tree *tree = NULL;
+	struct dd__cache_entry *c = NULL;
 	struct stat st;
-	unsigned char *data = NULL;
-	size_t got = 0;
+	size_t got;
 	ssize_t r;
-	int fd, code = img->ctx->code;
-	char *msg = img->ctx->msg;
+	int fd;
 
-	img->ctx->msg = NULL;
 	if (!safe_dir(img->cache_dir, false) || !entry_name(img, &name))
 		goto out;
 	fd = open(name.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		goto out;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (uint64_t)st.st_size > ((uint64_t)1 << 34)) {
+	    (uint64_t)st.st_size > ((uint64_t)1 << 34) || !(c = calloc(1, sizeof(*c))) ||
+	    !(c->data = malloc((size_t)st.st_size ? (size_t)st.st_size : 1))) {
 		close(fd);
 		goto out;
 	}
-	data = malloc((size_t)st.st_size ? (size_t)st.st_size : 1);
-	for (got = 0; data && got < (size_t)st.st_size; got += (size_t)r) {
-		r = read(fd, data + got, (size_t)st.st_size - got);
+	for (got = 0; got < (size_t)st.st_size; got += (size_t)r) {
+		r = read(fd, c->data + got, (size_t)st.st_size - got);
 		if (r <= 0)
 			break;
 	}
 	close(fd);
-	if (data && got == (size_t)st.st_size)
-		tree = decode(img, data, got);
-	if (!tree)
+	c->size = got;
+	if (got != (size_t)st.st_size || !check(img, c)) {
 		/* Damaged or foreign: a miss; the rebuilt tree replaces it. */
 		dd__image_warn(img, "manifest cache: %s: unreadable entry, rebuilt", name.data);
+		dd__cache_entry_free(c);
+		c = NULL;
+		goto out;
+	}
+	c->name = dd__buf_detach(&name);
 out:
-	free(data);
 	dd__buf_free(&name);
-	free(img->ctx->msg);
-	img->ctx->msg = msg;
-	img->ctx->code = code;
-	return tree;
+	return c;
+}
+
+/* Decode entry I of C into T (its parents must be there already); NULL on anything off. */
+static struct dd__node *decode_entry(struct dd_tree *t, const struct dd__cache_entry *c, uint64_t i)
+{
+	struct dd_ctx *ctx = t->ctx;
+	size_t start = (size_t)le(c->data + c->index + 8 * i, 8);
+	size_t end = i + 1 < c->count ? (size_t)le(c->data + c->index + 8 * (i + 1), 8) : c->records_end;
+	struct reader r = { c->data + start, c->data + end, false };
+	struct dd__node *parent, *node;
+	struct dd_entry e;
+	const unsigned char *p;
+	size_t len;
+	bool present;
+	uint32_t k;
+
+	memset(&e, 0, sizeof(e));
+	e.type = (enum dd_type)get_u(&r, 1);
+	e.exec = (enum dd_exec)get_u(&r, 1);
+	e.elf_machine = (uint16_t)get_u(&r, 2);
+	e.mode = (uint32_t)get_u(&r, 4) & 07777;
+	e.flags = (uint32_t)get_u(&r, 4);
+	e.layer = (int)(int32_t)get_u(&r, 4);
+	e.uid = get_u(&r, 8);
+	e.gid = get_u(&r, 8);
+	e.size = get_u(&r, 8);
+	e.ino = get_u(&r, 8);
+	e.mtime = (int64_t)get_u(&r, 8);
+	e.mtime_nsec = (uint32_t)get_u(&r, 4);
+	e.rdev_major = (uint32_t)get_u(&r, 4);
+	e.rdev_minor = (uint32_t)get_u(&r, 4);
+	e.has_sha256 = get_u(&r, 1) != 0;
+	if (e.has_sha256) {
+		if (r.end - r.p < 32)
+			return NULL;
+		memcpy(e.sha256, r.p, 32);
+		r.p += 32;
+	}
+	p = get_bytes(&r, &len, &present);
+	if (r.bad || !present || !len || p[0] != '/' || (len > 1 && p[len - 1] == '/') ||
+	    e.type < DD_TYPE_FILE || e.type > DD_TYPE_SOCKET || len > ctx->limits.max_path)
+		return NULL;
+	if (dd__tree_mkparents(t, &parent, (const char *)p, len, e.layer, NULL) ||
+	    dd__tree_put(t, &node, parent, (const char *)p, len, e.type, e.layer))
+		return NULL;
+	e.path = node->e.path;
+	e.path_len = node->e.path_len;
+	p = get_bytes(&r, &len, &present);
+	if (present && !(e.target = dd__arena_strndup(&t->arena, (const char *)p, len)))
+		return NULL;
+	e.target_len = (uint32_t)len;
+	e.nxattrs = (uint32_t)get_u(&r, 4);
+	if (e.nxattrs > 1024)
+		return NULL;
+	if (e.nxattrs) {
+		struct dd_xattr *xs = dd__arena_alloc(&t->arena, e.nxattrs * sizeof(*xs));
+
+		for (k = 0; xs && k < e.nxattrs && !r.bad; k++) {
+			p = get_bytes(&r, &len, &present);
+			xs[k].name = present ? dd__arena_strndup(&t->arena, (const char *)p, len) : NULL;
+			p = get_bytes(&r, &len, &present);
+			xs[k].value = present ? (const unsigned char *)dd__arena_strndup(&t->arena,
+					(const char *)p, len) : NULL;
+			xs[k].len = len;
+			if (!xs[k].name || !xs[k].value)
+				r.bad = true;
+		}
+		if (!xs || r.bad)
+			return NULL;
+		e.xattrs = xs;
+	}
+	p = get_bytes(&r, &len, &present);
+	if (present) {
+		e.content = (const unsigned char *)dd__arena_strndup(&t->arena, (const char *)p, len);
+		e.content_len = (uint32_t)len;
+		if (!e.content)
+			return NULL;
+	}
+	if (r.bad || r.p != r.end)
+		return NULL;
+	node->e = e;
+	return node;
+}
+
+/* Build a tree of the entries of C whose numbers are in PICK (ascending), or all of them. */
+static struct dd_tree *build(struct dd_image *img, const struct dd__cache_entry *c,
+			     const uint64_t *pick, size_t npick)
+{
+	struct dd_tree *t = NULL;
+	struct dd__node **order;
+	size_t i, n = pick ? npick : (size_t)c->count;
+
+	order = malloc((n ? n : 1) * sizeof(*order));
+	if (!order || dd__tree_new(&t, img->ctx))
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (!(order[i] = decode_entry(t, c, pick ? pick[i] : i)))
+			goto fail;
+	/* Entries were written in path order: keep it, so finalizing need not sort. */
+	if (dd__tree_finalize_ordered(t, order, n))
+		goto fail;
+	free(order);
+	return t;
+fail:
+	dd__image_warn(img, "manifest cache: %s: unreadable entry, rebuilt", c->name);
+	free(order);
+	dd_tree_free(t);
+	return NULL;
+}
+
+struct dd_tree *dd__cache_tree(struct dd_image *img, const struct dd__cache_entry *c)
+{
+	return build(img, c, NULL, 0);
+}
+
+/* ---- the part an upper dir needs ---- */
+
+/* The path of entry I, or NULL when it cannot be read. */
+static const char *entry_path(const struct dd__cache_entry *c, uint64_t i, size_t *len)
+{
+	size_t start = (size_t)le(c->data + c->index + 8 * i, 8);
+	struct reader r = { c->data + start, c->data + c->records_end, false };
+	bool present;
+	const unsigned char *p;
+
+	if (r.end - r.p < 69 + 32)
+		return NULL;
+	r.p += 68; /* the fixed fields before has_sha256 */
+	if (get_u(&r, 1))
+		r.p += 32;
+	p = get_bytes(&r, len, &present);
+	return present && !r.bad ? (const char *)p : NULL;
+}
+
+/* The number of the first entry not before PATH in path order. */
+static uint64_t lower_bound(const struct dd__cache_entry *c, const char *path, size_t len)
+{
+	uint64_t lo = 0, hi = c->count;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		size_t elen;
+		const char *e = entry_path(c, mid, &elen);
+
+		if (e && dd_path_compare(e, elen, path, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Entry number of PATH, or -1. */
+static int64_t find(const struct dd__cache_entry *c, const char *path, size_t len)
+{
+	uint64_t k = lower_bound(c, path, len);
+	size_t elen;
+	const char *e = k < c->count ? entry_path(c, k, &elen) : NULL;
+
+	return e && elen == len && !memcmp(e, path, len) ? (int64_t)k : -1;
+}
+
+#define MARKED(bits, i) ((bits)[(i) / 8] & (1u << ((i) % 8)))
+#define MARK(bits, i) ((bits)[(i) / 8] |= (unsigned char)(1u << ((i) % 8)))
+
+/* Mark entry K and every ancestor of it, stopping at one already marked. */
+static void mark_with_parents(const struct dd__cache_entry *c, unsigned char *bits, int64_t k,
+			      const char *path, size_t len)
+{
+	while (len > 1) {
+		if (k >= 0) {
+			if (MARKED(bits, k))
+				return;
+			MARK(bits, k);
+		}
+		len = dd__path_parent_len(path, len);
+		k = find(c, path, len);
+	}
+}
+
+struct dd_tree *dd__cache_tree_upper(struct dd_image *img, const struct dd__cache_entry *c,
+				     const struct dd_tree *upper)
+{
+	unsigned char *bits = calloc((size_t)(c->count + 7) / 8, 1);
+	uint64_t *pick = NULL, i, j, npick = 0;
+	size_t n = dd_tree_count(upper);
+	struct dd_tree *t = NULL;
+
+	if (!bits)
+		return NULL;
+	MARK(bits, 0); /* the root */
+	for (i = 0; i < c->npreload; i++) {
+		uint64_t k = le(c->preload + 4 * i, 4);
+		size_t len;
+		const char *p = k < c->count ? entry_path(c, k, &len) : NULL;
+
+		if (!p)
+			goto out;
+		mark_with_parents(c, bits, (int64_t)k, p, len);
+	}
+	for (i = 0; i < n; i++) {
+		const struct dd_entry *u = dd_tree_entry(upper, i);
+		int64_t k = find(c, u->path, u->path_len);
+
+		mark_with_parents(c, bits, k, u->path, u->path_len);
+		/*
+		 * What dd_diff_upper() may report deleted: all below a whiteout,
+		 * an opaque directory, or a non-directory put over a directory.
+		 */
+		if (k > 0 && ((u->flags & (DD_ENTRY_WHITEOUT | DD_ENTRY_OPAQUE)) || u->type != DD_TYPE_DIR)) {
+			for (j = (uint64_t)k + 1; j < c->count; j++) {
+				size_t len;
+				const char *p = entry_path(c, j, &len);
+
+				if (!p || len <= u->path_len || memcmp(p, u->path, u->path_len) ||
+				    (u->path_len > 1 && p[u->path_len] != '/'))
+					break;
+				MARK(bits, j);
+			}
+		}
+	}
+	for (i = 0; i < c->count; i++)
+		npick += MARKED(bits, i) ? 1 : 0;
+	pick = malloc(npick * sizeof(*pick));
+	if (!pick)
+		goto out;
+	for (i = 0, j = 0; i < c->count; i++)
+		if (MARKED(bits, i))
+			pick[j++] = i;
+	t = build(img, c, pick, (size_t)npick);
+out:
+	free(bits);
+	free(pick);
+	return t;
 }
 
 void dd__cache_store(struct dd_image *img)

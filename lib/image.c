@@ -423,6 +423,8 @@ void dd_image_free(struct dd_image *img)
 		return;
 	dd__src_free(img->src);
 	dd_tree_free(img->tree);
+	dd_tree_free(img->upper_tree);
+	dd__cache_entry_free(img->cache);
 	dd__warnings_free(&img->warnings);
 	free(img->cache_dir);
 	free(img->layers);
@@ -430,6 +432,17 @@ void dd_image_free(struct dd_image *img)
 	dd__arena_free(&img->strings);
 	free(img->path);
 	free(img);
+}
+
+bool dd_image_cached(struct dd_image *img)
+{
+	if (!img || !img->cache_dir)
+		return false;
+	if (!img->cache_tried) {
+		img->cache_tried = true;
+		img->cache = dd__cache_read(img);
+	}
+	return img->cache != NULL;
 }
 
 int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
@@ -445,10 +458,15 @@ int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
 		*out = img->tree;
 		return 0;
 	}
-	if (img->cache_dir && (img->tree = dd__cache_load(img))) {
-		img->from_cache = true;
-		*out = img->tree;
-		return 0;
+	if (dd_image_cached(img)) {
+		img->tree = dd__cache_tree(img, img->cache);
+		dd__cache_entry_free(img->cache);
+		img->cache = NULL;
+		if (img->tree) {
+			img->from_cache = true;
+			*out = img->tree;
+			return 0;
+		}
 	}
 	rc = dd__tree_new(&tree, img->ctx);
 	if (rc)
@@ -471,6 +489,29 @@ int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
 out:
 	dd_tree_free(tree);
 	return rc;
+}
+
+int dd_image_tree_for_upper(const struct dd_tree **out, struct dd_image *img, const struct dd_tree *upper)
+{
+	if (!out || !img || !upper)
+		return DD_EINVAL;
+	*out = NULL;
+	if (img->upper_tree) {
+		*out = img->upper_tree;
+		return 0;
+	}
+	if (!img->tree && dd_image_cached(img)) {
+		img->upper_tree = dd__cache_tree_upper(img, img->cache, upper);
+		if (img->upper_tree) {
+			img->from_cache = true;
+			*out = img->upper_tree;
+			return 0;
+		}
+		/* A damaged entry: the layers are read, and the entry rewritten. */
+		dd__cache_entry_free(img->cache);
+		img->cache = NULL;
+	}
+	return dd_image_tree(out, img);
 }
 
 bool dd_image_from_cache(const struct dd_image *img)

@@ -17,6 +17,8 @@ struct dd__layer {
 	bool has_size;
 };
 
+struct dd__cache_entry;
+
 struct dd_image {
 	struct dd_ctx *ctx;
 	char *path;
@@ -36,12 +38,23 @@ struct dd_image {
 	size_t nhistory;
 	struct dd__ptrvec warnings;
 	struct dd_tree *tree;
+	struct dd_tree *upper_tree;  /* the part of the tree an upper dir needs */
 	char *cache_dir;
+	struct dd__cache_entry *cache; /* read and checked, not decoded yet */
+	bool cache_tried;
 	bool from_cache;
 };
 
-/* The manifest cache (cache.c): a tree for IMG, or NULL; and storing one. */
-struct dd_tree *dd__cache_load(struct dd_image *img);
+/*
+ * The manifest cache (cache.c): read and check IMG's entry (NULL on a
+ * miss); the whole tree from it, or the part an upper dir needs
+ * (dd_image_tree_for_upper()); and storing IMG's tree.
+ */
+struct dd__cache_entry *dd__cache_read(struct dd_image *img);
+void dd__cache_entry_free(struct dd__cache_entry *c);
+struct dd_tree *dd__cache_tree(struct dd_image *img, const struct dd__cache_entry *c);
+struct dd_tree *dd__cache_tree_upper(struct dd_image *img, const struct dd__cache_entry *c,
+				     const struct dd_tree *upper);
 void dd__cache_store(struct dd_image *img);
 
 /* Copy a string into the image's arena; NULL in, NULL out. */

@@ -76,6 +76,28 @@ DD_API void dd_image_free(struct dd_image *img);
 DD_API int dd_image_tree(const struct dd_tree **out, struct dd_image *img);
 
 /*
+ * Does the manifest cache hold the image's tree? Reads and checks the
+ * entry (on the calling thread: worth doing while the target is read) and
+ * keeps it for dd_image_tree() or dd_image_tree_for_upper(). False with no
+ * cache directory, no entry, or a damaged one.
+ */
+DD_API bool dd_image_cached(struct dd_image *img);
+
+/*
+ * The part of the image's tree that dd_diff_upper() and dd_classify() need
+ * for the overlay upper dir UPPER (dd_target_read_upper()): the image's
+ * entries at UPPER's paths and their parents, everything below UPPER's
+ * whiteouts, opaque directories and non-directories, and the files that
+ * classification parses (package databases, account files). From the
+ * manifest cache this costs in proportion to UPPER, not to the image;
+ * without a cache entry it is the whole tree, as dd_image_tree() gives it.
+ * Borrowed from the image. Only for an upper-dir comparison with UPPER:
+ * any other use needs dd_image_tree().
+ */
+DD_API int dd_image_tree_for_upper(const struct dd_tree **out, struct dd_image *img,
+				   const struct dd_tree *upper);
+
+/*
  * Write the saved-manifest format: a header line describing the image,
  * then the JSONL entries. dd_image_open() accepts the result in place of
  * the image. Reads the layers if that has not happened yet.

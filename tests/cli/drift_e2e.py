@@ -97,6 +97,7 @@ def main():
     want_findings = sorted(l[2:] for l in want if l.startswith("F "))
     c = Checker()
     with tempfile.TemporaryDirectory() as d:
+        os.environ["XDG_CACHE_HOME"] = os.path.join(d, "cache")
         layout = os.path.join(d, "image")
         shutil.copytree(fixture("oci-umoci"), layout)
         subprocess.run(["umoci", "unpack", "--image", layout + ":latest", os.path.join(d, "bundle")],
@@ -135,6 +136,18 @@ def main():
                     rc, out, err = run("report", "--format", fmt, "--ref", "latest", layout, *args)
                     c.check(rc == 1 and out, f"{form}: --format {fmt}: exit {rc} {err}")
                 print(f"{form}: {len(got)} changes compared")
+            if mounted:
+                # The upper dir read only its part of the cached image (filled by
+                # the runs above): the report must be the one the whole tree gives.
+                reports = []
+                for extra in ([], ["--no-cache"]):
+                    rc, out, err = run("report", "--format", "json", "--ref", "latest", *extra,
+                                       layout, "--upper", upper)
+                    doc = json.loads(out) if rc == 1 else {}
+                    doc.pop("warnings", None)
+                    reports.append(doc)
+                c.check(reports[0] and reports[0] == reports[1],
+                        "upper: the cached image's part gives the whole tree's report")
         finally:
             if mounted:
                 subprocess.run(["umount", merged], check=False)

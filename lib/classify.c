@@ -803,6 +803,14 @@ int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_di
 		rc = dd__classify_live(fs, live, opts->image, opts->image_tree, opts->show_env_values);
 	if (rc == 0)
 		rc = dd__policy_apply(fs, opts->policy, opts->now ? opts->now : (int64_t)time(NULL));
+	/* Every description is made: libmagic's database (6-7 MB resident) can go before the report. */
+	if (fs->magic) {
+		magic_close(fs->magic);
+		fs->magic = NULL;
+	}
+	free(fs->described);
+	fs->described = NULL;
+	fs->ndescribed = fs->described_cap = 0;
 	if (rc) {
 		dd_findings_free(fs);
 		return rc == DD_ENOMEM ? dd__error(ctx, rc, "out of memory") : rc;

@@ -141,11 +141,48 @@ static bool preloaded(const struct dd_entry *e)
 	return dd_entry_content_kept(e->path, e->path_len) || dd__pkgdb_is_db_path(e->path, e->path_len);
 }
 
-static int encode(struct dd_image *img, const struct dd_tree *t, struct dd__buf *b)
+/*
+ * Entries are written through a buffer that is spilled to the file every
+ * SPILL bytes, the checksum taken on the way: the encoded tree is never
+ * held whole (138 MB for a million entries).
+ */
+#define SPILL (1 << 20)
+
+struct writer {
+	int fd;
+	struct dd__buf b;
+	uint64_t written;        /* bytes already in the file */
+	struct dd__checksum *sum;
+};
+
+/* Write the buffer out when it is full (or ALL), into the checksum unless it is the checksum. */
+static int spill(struct writer *w, bool all)
+{
+	size_t off;
+	ssize_t n;
+
+	if (!all && w->b.len < SPILL)
+		return 0;
+	if (w->sum && dd__checksum_add(w->sum, w->b.data, w->b.len))
+		return DD_ENOMEM;
+	for (off = 0; off < w->b.len; off += (size_t)n) {
+		n = write(w->fd, w->b.data + off, w->b.len - off);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n <= 0)
+			return DD_EIO;
+	}
+	w->written += w->b.len;
+	w->b.len = 0;
+	return 0;
+}
+
+static int encode(struct dd_image *img, const struct dd_tree *t, struct writer *w)
 {
 	const char *v = dd_version(), *md = img->manifest_digest ? img->manifest_digest : "";
-	size_t i, n = dd_tree_count(t), index;
-	uint64_t *offsets = NULL, npre = 0;
+	struct dd__buf *b = &w->b;
+	size_t i, n = dd_tree_count(t);
+	uint64_t *offsets = NULL, npre = 0, index;
 	unsigned char sum[SUM];
 	uint32_t k;
 	int rc = DD_ENOMEM;
@@ -159,7 +196,7 @@ static int encode(struct dd_image *img, const struct dd_tree *t, struct dd__buf 
 	for (i = 0; i < n; i++) {
 		const struct dd_entry *e = dd_tree_entry(t, i);
 
-		offsets[i] = b->len;
+		offsets[i] = w->written + b->len;
 		if (put_u(b, e->type, 1) || put_u(b, e->exec, 1) || put_u(b, e->elf_machine, 2) ||
 		    put_u(b, e->mode, 4) || put_u(b, e->flags, 4) || put_u(b, (uint32_t)e->layer, 4) ||
 		    put_u(b, e->uid, 8) || put_u(b, e->gid, 8) || put_u(b, e->size, 8) ||
@@ -177,20 +214,25 @@ static int encode(struct dd_image *img, const struct dd_tree *t, struct dd__buf 
 			goto out;
 		if (preloaded(e))
 			npre++;
+		if ((rc = spill(w, false)) != 0)
+			goto out;
+		rc = DD_ENOMEM;
 	}
-	index = b->len;
+	index = w->written + b->len;
 	for (i = 0; i < n; i++)
-		if (put_u(b, offsets[i], 8))
+		if (put_u(b, offsets[i], 8) || spill(w, false))
 			goto out;
 	if (put_u(b, npre, 8))
 		goto out;
 	for (i = 0; i < n; i++)
-		if (preloaded(dd_tree_entry(t, i)) && put_u(b, i, 4))
+		if (preloaded(dd_tree_entry(t, i)) && (put_u(b, i, 4) || spill(w, false)))
 			goto out;
-	if (put_u(b, index, 8))
+	if (put_u(b, index, 8) || spill(w, true) || dd__checksum_end(w->sum, sum) ||
+	    dd__buf_put(b, sum, SUM))
 		goto out;
-	if (dd__checksum(b->data, b->len, sum) == 0 && dd__buf_put(b, sum, SUM) == 0)
-		rc = 0;
+	dd__checksum_free(w->sum);
+	w->sum = NULL;
+	rc = spill(w, true) == 0 ? 0 : DD_EIO;
 out:
 	free(offsets);
 	return rc;
@@ -303,6 +345,24 @@ static bool check(struct dd_image *img, struct dd__cache_entry *c)
 	       (uint64_t)(c->data + c->size - TRAILER - c->preload) == 4 * c->npreload;
 }
 
+/* Open IMG's entry file (NAME set) if it is ours and sane; -1 if there is none. */
+static int open_entry(struct dd_image *img, struct dd__buf *name, struct stat *st)
+{
+	int fd;
+
+	if (!safe_dir(img->cache_dir, false) || !entry_name(img, name))
+		return -1;
+	fd = open(name->data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid() ||
+	    (uint64_t)st->st_size > ((uint64_t)1 << 34)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct dd__cache_entry *dd__cache_read(struct dd_image *img)
 {
 	struct dd__buf name = DD__BUF_INIT;
@@ -310,17 +370,14 @@ struct dd__cache_entry *dd__cache_read(struct dd_image *img)
 	struct stat st;
 	size_t got;
 	ssize_t r;
-	int fd;
+	int fd = open_entry(img, &name, &st);
 
-	if (!safe_dir(img->cache_dir, false) || !entry_name(img, &name))
-		goto out;
-	fd = open(name.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		goto out;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (uint64_t)st.st_size > ((uint64_t)1 << 34) || !(c = calloc(1, sizeof(*c))) ||
-	    !(c->data = malloc((size_t)st.st_size ? (size_t)st.st_size : 1))) {
+	if (!(c = calloc(1, sizeof(*c))) || !(c->data = malloc((size_t)st.st_size ? (size_t)st.st_size : 1))) {
 		close(fd);
+		dd__cache_entry_free(c);
+		c = NULL;
 		goto out;
 	}
 	for (got = 0; got < (size_t)st.st_size; got += (size_t)r) {
@@ -343,13 +400,11 @@ out:
 	return c;
 }
 
-/* Decode entry I of C into T (its parents must be there already); NULL on anything off. */
-static struct dd__node *decode_entry(struct dd_tree *t, const struct dd__cache_entry *c, uint64_t i)
+/* Decode the entry in [P, END) into T (its parents must be there already); NULL on anything off. */
+static struct dd__node *decode_entry(struct dd_tree *t, const unsigned char *p0, const unsigned char *end)
 {
 	struct dd_ctx *ctx = t->ctx;
-	size_t start = (size_t)le(c->data + c->index + 8 * i, 8);
-	size_t end = i + 1 < c->count ? (size_t)le(c->data + c->index + 8 * (i + 1), 8) : c->records_end;
-	struct reader r = { c->data + start, c->data + end, false };
+	struct reader r = { p0, end, false };
 	struct dd__node *parent, *node;
 	struct dd_entry e;
 	const unsigned char *p;
@@ -436,9 +491,14 @@ static struct dd_tree *build(struct dd_image *img, const struct dd__cache_entry 
 	order = malloc((n ? n : 1) * sizeof(*order));
 	if (!order || dd__tree_new(&t, img->ctx))
 		goto fail;
-	for (i = 0; i < n; i++)
-		if (!(order[i] = decode_entry(t, c, pick ? pick[i] : i)))
+	for (i = 0; i < n; i++) {
+		uint64_t k = pick ? pick[i] : i;
+		size_t start = (size_t)le(c->data + c->index + 8 * k, 8);
+		size_t end = k + 1 < c->count ? (size_t)le(c->data + c->index + 8 * (k + 1), 8) : c->records_end;
+
+		if (!(order[i] = decode_entry(t, c->data + start, c->data + end)))
 			goto fail;
+	}
 	/* Entries were written in path order: keep it, so finalizing need not sort. */
 	if (dd__tree_finalize_ordered(t, order, n))
 		goto fail;
@@ -454,6 +514,199 @@ fail:
 struct dd_tree *dd__cache_tree(struct dd_image *img, const struct dd__cache_entry *c)
 {
 	return build(img, c, NULL, 0);
+}
+
+/* ---- the whole tree, read in windows ---- */
+
+/*
+ * A forward window on an entry file. Every byte read goes into the
+ * checksum once (all but the last SUM bytes, which hold it), so one pass
+ * both decodes and checks; the tree is dropped if the checksum is wrong.
+ */
+struct window {
+	int fd;
+	uint64_t size;       /* of the file */
+	uint64_t base;       /* file offset of buf[0] */
+	unsigned char *buf;
+	size_t cap, len, pos;
+	struct dd__checksum *sum;
+};
+
+/* At least NEED bytes from pos (growing the window if need be); false at EOF or on error. */
+static bool want(struct window *w, size_t need)
+{
+	if (w->len - w->pos >= need)
+		return true;
+	if (need > w->size)
+		return false;
+	memmove(w->buf, w->buf + w->pos, w->len - w->pos);
+	w->base += w->pos;
+	w->len -= w->pos;
+	w->pos = 0;
+	if (need > w->cap) {
+		unsigned char *nb = realloc(w->buf, need);
+
+		if (!nb)
+			return false;
+		w->buf = nb;
+		w->cap = need;
+	}
+	while (w->len < need) {
+		uint64_t at = w->base + w->len, lim = w->size - SUM;
+		size_t room = w->cap - w->len;
+		ssize_t r;
+
+		if (at >= w->size)
+			return false;
+		if ((uint64_t)room > w->size - at)
+			room = (size_t)(w->size - at);
+		r = read(w->fd, w->buf + w->len, room);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		if (at < lim && dd__checksum_add(w->sum, w->buf + w->len,
+						 (size_t)((uint64_t)r < lim - at ? (uint64_t)r : lim - at)))
+			return false;
+		w->len += (size_t)r;
+	}
+	return true;
+}
+
+/* The length of the entry at P (AVAIL bytes there): >0, 0 for "need more", -1 if malformed. */
+static ssize_t entry_len(const unsigned char *p, size_t avail)
+{
+	size_t at = 69, k, n;
+	uint64_t nx;
+
+#define FIELD(var) do { if (avail - at < 4) return 0; (var) = (size_t)le(p + at, 4); at += 4; } while (0)
+	if (avail < at)
+		return 0;
+	if (p[68])
+		at += 32;
+	for (k = 0; k < 2; k++) { /* path, target */
+		if (at > avail)
+			return 0;
+		FIELD(n);
+		if (n == NONE) {
+			if (k == 0)
+				return -1;
+			continue;
+		}
+		at += n;
+	}
+	if (at > avail)
+		return 0;
+	FIELD(nx);
+	if (nx > 1024)
+		return -1;
+	for (k = 0; k < 2 * nx + 1; k++) { /* names and values, then the content */
+		if (at > avail)
+			return 0;
+		FIELD(n);
+		if (n == NONE) {
+			if (k < 2 * nx)
+				return -1;
+			continue;
+		}
+		at += n;
+	}
+#undef FIELD
+	return at > avail ? 0 : (ssize_t)at;
+}
+
+/* The entry's header strings and count, checked. */
+static bool stream_header(struct dd_image *img, struct window *w, uint64_t *count)
+{
+	const char *want_str[3] = { dd_version(), img->manifest_digest ? img->manifest_digest : "",
+				    img->config_digest };
+	size_t k, n;
+
+	if (!want(w, 8) || memcmp(w->buf, MAGIC, 8))
+		return false;
+	w->pos = 8;
+	for (k = 0; k < 3; k++) {
+		if (!want(w, 4))
+			return false;
+		n = (size_t)le(w->buf + w->pos, 4);
+		w->pos += 4;
+		if (n != strlen(want_str[k]) || !want(w, n) || memcmp(w->buf + w->pos, want_str[k], n))
+			return false;
+		w->pos += n;
+	}
+	if (!want(w, 8))
+		return false;
+	*count = le(w->buf + w->pos, 8);
+	w->pos += 8;
+	return true;
+}
+
+struct dd_tree *dd__cache_load(struct dd_image *img)
+{
+	struct dd__buf name = DD__BUF_INIT;
+	struct window w = { -1, 0, 0, NULL, 0, 0, 0, NULL };
+	struct dd__node **order = NULL;
+	struct dd_tree *t = NULL;
+	unsigned char sum[SUM];
+	uint64_t count = 0, i, index;
+	struct stat st;
+	bool ok = false;
+
+	w.fd = open_entry(img, &name, &st);
+	if (w.fd < 0)
+		goto out;
+	w.size = (uint64_t)st.st_size;
+	w.cap = SPILL;
+	if (w.size < 8 + TRAILER || !(w.buf = malloc(w.cap)) || dd__checksum_begin(&w.sum) ||
+	    !stream_header(img, &w, &count) || count == 0 || count > img->ctx->limits.max_entries ||
+	    !(order = malloc((size_t)count * sizeof(*order))) || dd__tree_new(&t, img->ctx))
+		goto done;
+	for (i = 0; i < count; i++) {
+		size_t avail = w.len - w.pos;
+		ssize_t n;
+
+		while ((n = entry_len(w.buf + w.pos, avail)) == 0) {
+			/* Twice as much, but no more than the file holds. */
+			uint64_t rest = w.size - (w.base + w.pos);
+			size_t more = avail < 4096 ? 4096 : 2 * avail;
+
+			if (avail >= rest || !want(&w, (uint64_t)more < rest ? more : (size_t)rest))
+				goto done;
+			avail = w.len - w.pos;
+		}
+		if (n < 0 || !(order[i] = decode_entry(t, w.buf + w.pos, w.buf + w.pos + n)))
+			goto done;
+		w.pos += (size_t)n;
+	}
+	/* The index follows, then the trailer: read to the end for the checksum. */
+	index = w.base + w.pos;
+	if (index > w.size - TRAILER)
+		goto done;
+	while (w.base + w.len < w.size - TRAILER) {
+		w.pos = w.len;
+		if (!want(&w, 1))
+			goto done;
+	}
+	w.pos = (size_t)(w.size - TRAILER - w.base);
+	if (!want(&w, TRAILER) || le(w.buf + w.pos, 8) != index ||
+	    dd__checksum_end(w.sum, sum) || memcmp(sum, w.buf + w.pos + 8, SUM))
+		goto done;
+	/* Entries were written in path order: keep it, so finalizing need not sort. */
+	ok = dd__tree_finalize_ordered(t, order, (size_t)count) == 0;
+done:
+	if (!ok) {
+		/* Damaged or foreign: a miss; the rebuilt tree replaces it. */
+		dd__image_warn(img, "manifest cache: %s: unreadable entry, rebuilt", name.data);
+		dd_tree_free(t);
+		t = NULL;
+	}
+	close(w.fd);
+out:
+	dd__checksum_free(w.sum);
+	free(w.buf);
+	free(order);
+	dd__buf_free(&name);
+	return t;
 }
 
 /* ---- the part an upper dir needs ---- */
@@ -579,38 +832,33 @@ out:
 
 void dd__cache_store(struct dd_image *img)
 {
-	struct dd__buf name = DD__BUF_INIT, tmp = DD__BUF_INIT, bin = DD__BUF_INIT;
-	size_t off = 0;
-	ssize_t w;
-	int fd = -1, code = img->ctx->code, ok = 0;
+	struct dd__buf name = DD__BUF_INIT, tmp = DD__BUF_INIT;
+	struct writer w = { -1, DD__BUF_INIT, 0, NULL };
+	int code = img->ctx->code, ok = 0;
 	char *msg = img->ctx->msg;
 
 	img->ctx->msg = NULL;
 	if (!safe_dir(img->cache_dir, true) || !entry_name(img, &name) ||
-	    dd__buf_printf(&tmp, "%s.tmpXXXXXX", name.data))
+	    dd__buf_printf(&tmp, "%s.tmpXXXXXX", name.data) || dd__checksum_begin(&w.sum))
 		goto out;
-	if (encode(img, img->tree, &bin))
+	w.fd = mkstemp(tmp.data);
+	if (w.fd < 0)
 		goto out;
-	fd = mkstemp(tmp.data);
-	if (fd < 0)
-		goto out;
-	for (off = 0; off < bin.len; off += (size_t)w) {
-		w = write(fd, bin.data + off, bin.len - off);
-		if (w <= 0)
-			break;
-	}
-	ok = off == bin.len && fsync(fd) == 0;
-	if (close(fd) != 0)
+	ok = encode(img, img->tree, &w) == 0 && fsync(w.fd) == 0;
+	if (close(w.fd) != 0)
 		ok = 0;
-	fd = -1;
+	w.fd = -1;
 	if (!ok || rename(tmp.data, name.data) != 0)
 		unlink(tmp.data);
 out:
-	if (fd >= 0)
-		close(fd);
+	if (w.fd >= 0) {
+		close(w.fd);
+		unlink(tmp.data);
+	}
+	dd__checksum_free(w.sum);
+	dd__buf_free(&w.b);
 	dd__buf_free(&name);
 	dd__buf_free(&tmp);
-	dd__buf_free(&bin);
 	/* A cache that cannot be written costs time, never the result. */
 	free(img->ctx->msg);
 	img->ctx->msg = msg;

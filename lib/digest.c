@@ -143,25 +143,68 @@ bool dd__digest_equal(const struct dd__digest *a, const struct dd__digest *b)
 	return a->alg == b->alg && a->len == b->len && memcmp(a->bin, b->bin, a->len) == 0;
 }
 
-int dd__checksum(const void *p, size_t n, unsigned char out[16])
+struct dd__checksum {
+	EVP_CIPHER_CTX *c;
+};
+
+int dd__checksum_begin(struct dd__checksum **out)
 {
 	/* Any fixed key and nonce: the value only has to be the same on every run. */
 	static const unsigned char key[16] = "driftdiff-cache", iv[12] = "checksum-v1";
-	const unsigned char *b = p;
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int len, ok;
+	struct dd__checksum *k = calloc(1, sizeof(*k));
 
-	ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_gcm(), NULL, key, iv) == 1;
-	/* GMAC is GCM with additional data only; EVP counts in int. */
-	while (ok && n) {
-		int k = n > (1u << 30) ? 1 << 30 : (int)n;
-
-		ok = EVP_EncryptUpdate(c, NULL, &len, b, k) == 1;
-		b += k;
-		n -= (size_t)k;
+	*out = NULL;
+	if (!k || !(k->c = EVP_CIPHER_CTX_new()) ||
+	    EVP_EncryptInit_ex(k->c, EVP_aes_128_gcm(), NULL, key, iv) != 1) {
+		dd__checksum_free(k);
+		return DD_ENOMEM;
 	}
-	ok = ok && EVP_EncryptFinal_ex(c, out, &len) == 1 &&
-	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, out) == 1;
-	EVP_CIPHER_CTX_free(c);
-	return ok ? 0 : DD_ENOMEM;
+	*out = k;
+	return 0;
+}
+
+int dd__checksum_add(struct dd__checksum *k, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	int len;
+
+	/* GMAC is GCM with additional data only; EVP counts in int. */
+	while (n) {
+		int part = n > (1u << 30) ? 1 << 30 : (int)n;
+
+		if (EVP_EncryptUpdate(k->c, NULL, &len, b, part) != 1)
+			return DD_ENOMEM;
+		b += part;
+		n -= (size_t)part;
+	}
+	return 0;
+}
+
+int dd__checksum_end(struct dd__checksum *k, unsigned char out[16])
+{
+	int len;
+
+	return EVP_EncryptFinal_ex(k->c, out, &len) == 1 &&
+	       EVP_CIPHER_CTX_ctrl(k->c, EVP_CTRL_GCM_GET_TAG, 16, out) == 1 ? 0 : DD_ENOMEM;
+}
+
+void dd__checksum_free(struct dd__checksum *k)
+{
+	if (!k)
+		return;
+	EVP_CIPHER_CTX_free(k->c);
+	free(k);
+}
+
+int dd__checksum(const void *p, size_t n, unsigned char out[16])
+{
+	struct dd__checksum *k;
+	int rc = dd__checksum_begin(&k);
+
+	if (rc == 0)
+		rc = dd__checksum_add(k, p, n);
+	if (rc == 0)
+		rc = dd__checksum_end(k, out);
+	dd__checksum_free(k);
+	return rc;
 }

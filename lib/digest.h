@@ -39,5 +39,11 @@ bool dd__digest_equal(const struct dd__digest *a, const struct dd__digest *b);
  * not a MAC here: the cache is trusted for being the user's own.
  */
 int dd__checksum(const void *p, size_t n, unsigned char out[16]);
+/* The same, in pieces. */
+struct dd__checksum;
+int dd__checksum_begin(struct dd__checksum **out);
+int dd__checksum_add(struct dd__checksum *k, const void *p, size_t n);
+int dd__checksum_end(struct dd__checksum *k, unsigned char out[16]);
+void dd__checksum_free(struct dd__checksum *k);
 
 #endif

@@ -458,15 +458,19 @@ int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
 		*out = img->tree;
 		return 0;
 	}
-	if (dd_image_cached(img)) {
+	if (img->cache) {
+		/* Already read by dd_image_cached(). */
 		img->tree = dd__cache_tree(img, img->cache);
 		dd__cache_entry_free(img->cache);
 		img->cache = NULL;
-		if (img->tree) {
-			img->from_cache = true;
-			*out = img->tree;
-			return 0;
-		}
+	} else if (img->cache_dir && !img->cache_tried) {
+		img->tree = dd__cache_load(img);
+	}
+	img->cache_tried = true;
+	if (img->tree) {
+		img->from_cache = true;
+		*out = img->tree;
+		return 0;
 	}
 	rc = dd__tree_new(&tree, img->ctx);
 	if (rc)
@@ -502,14 +506,17 @@ int dd_image_tree_for_upper(const struct dd_tree **out, struct dd_image *img, co
 	}
 	if (!img->tree && dd_image_cached(img)) {
 		img->upper_tree = dd__cache_tree_upper(img, img->cache, upper);
+		/* Done with the entry: a later dd_image_tree() reads it again. */
+		dd__cache_entry_free(img->cache);
+		img->cache = NULL;
+		img->cache_tried = false;
 		if (img->upper_tree) {
 			img->from_cache = true;
 			*out = img->upper_tree;
 			return 0;
 		}
 		/* A damaged entry: the layers are read, and the entry rewritten. */
-		dd__cache_entry_free(img->cache);
-		img->cache = NULL;
+		img->cache_tried = true;
 	}
 	return dd_image_tree(out, img);
 }

@@ -46,10 +46,13 @@ struct dd_image {
 };
 
 /*
- * The manifest cache (cache.c): read and check IMG's entry (NULL on a
- * miss); the whole tree from it, or the part an upper dir needs
- * (dd_image_tree_for_upper()); and storing IMG's tree.
+ * The manifest cache (cache.c): IMG's whole tree read from its entry in
+ * one pass, without holding the entry (NULL on a miss); or the entry read
+ * and checked into memory (NULL on a miss), then the whole tree from it or
+ * the part an upper dir needs (dd_image_tree_for_upper()); and storing
+ * IMG's tree.
  */
+struct dd_tree *dd__cache_load(struct dd_image *img);
 struct dd__cache_entry *dd__cache_read(struct dd_image *img);
 void dd__cache_entry_free(struct dd__cache_entry *c);
 struct dd_tree *dd__cache_tree(struct dd_image *img, const struct dd__cache_entry *c);

@@ -30,11 +30,14 @@ struct fx {
 };
 
 #define FILE_S(l, path, s) ob_file((l), (path), (s), strlen(s))
+#define BIG (3u << 20)
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct ob_layer *l0, *l1;
+	char *big;
+	size_t i;
 
 	if (!f || dd_ctx_new(&f->ctx))
 		return -1;
@@ -59,6 +62,14 @@ static int setup(void **state)
 	FILE_S(l0, "usr/lib/python3/dist-packages/bar-2.0.dist-info/METADATA",
 	       "Metadata-Version: 2.1\nName: bar\nVersion: 2.0\n");
 	FILE_S(l1, "usr/bin/b", "\177ELF b2"); /* a second layer, so layers are tracked */
+	/* A kept content larger than the reading window and the writing buffer (1 MiB). */
+	big = malloc(BIG);
+	if (!big)
+		return -1;
+	for (i = 0; i < BIG; i++)
+		big[i] = (char)('a' + i % 26);
+	ob_file(l1, "var/lib/dpkg/info/big.list", big, BIG);
+	free(big);
 	f->dir = ob_write_layout(f->layers, 2, NULL);
 	snprintf(f->cache, sizeof(f->cache), "/tmp/dd-cache-test-XXXXXX");
 	if (!mkdtemp(f->cache))
@@ -149,6 +160,17 @@ static void test_round_trip(void **state)
 	/* Hard links are settled again from the inode numbers. */
 	assert_non_null(dd_tree_find(cached, "/usr/bin/c", 10)->hardlink);
 	assert_string_equal(dd_tree_find(cached, "/usr/bin/c", 10)->hardlink, "/usr/bin/a");
+	assert_int_equal(dd_tree_find(cached, "/var/lib/dpkg/info/big.list", 27)->content_len, BIG);
+
+	/* The same without dd_image_cached(): the entry is read in windows. */
+	dd_image_free(f->second);
+	f->second = open_image(f, true);
+	assert_int_equal(dd_image_tree(&cached, f->second), 0);
+	assert_true(dd_image_from_cache(f->second));
+	assert_int_equal(dd_image_warning_count(f->second), 0);
+	assert_int_equal(dd_tree_count(cached), dd_tree_count(built));
+	for (i = 0; i < dd_tree_count(built); i++)
+		same_entry(dd_tree_entry(cached, i), dd_tree_entry(built, i));
 }
 
 static struct dd__node *up(struct dd_tree *t, const char *path, enum dd_type type, uint32_t flags)
@@ -235,6 +257,10 @@ static void test_upper_part(void **state)
 	assert_non_null(strstr(a.data, " /usr/lib/x/2/3\n"));
 	assert_non_null(strstr(a.data, " /srv/data/keep\n"));
 	assert_string_equal(b.data, a.data);
+	/* The whole tree can still be had, from the cache. */
+	assert_int_equal(dd_image_tree(&part, f->second), 0);
+	assert_int_equal(dd_tree_count(part), dd_tree_count(whole));
+	assert_true(dd_image_from_cache(f->second));
 	dd__buf_free(&a);
 	dd__buf_free(&b);
 }
@@ -258,6 +284,21 @@ static void test_damaged(void **state)
 	fputc(0x5a ^ fgetc(fp), fp);
 	fclose(fp);
 
+	/* Read in windows, the damage is found at the end: no tree from it. */
+	f->second = open_image(f, true);
+	assert_int_equal(dd_image_tree(&t, f->second), 0);
+	assert_false(dd_image_from_cache(f->second));
+	assert_non_null(strstr(dd_image_warning(f->second, 0), "manifest cache"));
+	dd_image_free(f->second);
+	f->second = open_image(f, true);
+	assert_true(dd_image_cached(f->second)); /* rewritten */
+	dd_image_free(f->second);
+	fp = fopen(path, "r+b");
+	assert_non_null(fp);
+	fseek(fp, st.st_size / 3, SEEK_SET);
+	fputc(0x5a ^ fgetc(fp), fp);
+	fclose(fp);
+
 	f->second = open_image(f, true);
 	assert_false(dd_image_cached(f->second));
 	assert_true(dd_image_warning_count(f->second) > 0);
@@ -269,7 +310,12 @@ static void test_damaged(void **state)
 	f->second = open_image(f, true);
 	assert_true(dd_image_cached(f->second)); /* rewritten */
 
-	/* A truncated entry too. */
+	/* A truncated entry too, by either reader. */
+	assert_int_equal(truncate(path, st.st_size / 2), 0);
+	dd_image_free(f->second);
+	f->second = open_image(f, true);
+	assert_int_equal(dd_image_tree(&t, f->second), 0);
+	assert_false(dd_image_from_cache(f->second));
 	assert_int_equal(truncate(path, 100), 0);
 	dd_image_free(f->second);
 	f->second = open_image(f, true);

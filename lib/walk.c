@@ -75,6 +75,8 @@ struct hasher_state {
 	struct dd__arena arena;
 	struct dd__ptrvec warnings;
 	uint32_t head_bytes;
+	uint64_t max_xattr;
+	bool upper;              /* an upper dir: overlay's xattrs are kept */
 	int rc;
 };
 
@@ -88,11 +90,13 @@ static void hs_warn(struct hasher_state *hs, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int hs_init(struct hasher_state *hs, uint32_t head_bytes)
+static int hs_init(struct hasher_state *hs, uint32_t head_bytes, uint64_t max_xattr, bool upper)
 {
 	memset(hs, 0, sizeof(*hs));
 	dd__arena_init(&hs->arena);
 	hs->head_bytes = head_bytes;
+	hs->max_xattr = max_xattr;
+	hs->upper = upper;
 	if (dd__hasher_new(&hs->h, DD__ALG_SHA256) || !(hs->buf = malloc(READ_CHUNK)))
 		return DD_ENOMEM;
 	return 0;
@@ -115,20 +119,121 @@ static void hs_finish(struct hasher_state *hs, struct dd_tree *t)
 	free(hs->buf);
 }
 
+static bool skip_xattr(const char *name)
+{
+	/* Overlay's own bookkeeping is not the container's data. */
+	return !strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13);
+}
+
 /*
- * Hash the open regular file FD (ST: its fstat) into N. A read error makes
- * the entry unreadable, not the walk fail; a file that changes while it is
- * read is flagged. Closes FD.
+ * Read the xattrs of an open fd, or, for a symlink or special file, of
+ * NAME in the directory DIRFD through /proc/self/fd (the l* calls do not
+ * follow the final symlink), into ARENA.
  */
-static int hash_file(struct hasher_state *hs, struct dd__node *n, int fd, const struct stat *st,
+static int xattrs_into(struct dd__arena *arena, uint64_t max_xattr, bool upper, struct dd__node *n,
+		       int fd, int dirfd, const char *name)
+{
+	char proc[64], *list = NULL, *p;
+	ssize_t len, vlen;
+	size_t count = 0, k = 0;
+	struct dd_xattr *xs;
+	struct dd__buf pathbuf = DD__BUF_INIT;
+	int rc = 0;
+
+	if (fd < 0) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d/", dirfd);
+		if (dd__buf_puts(&pathbuf, proc) || dd__buf_puts(&pathbuf, name))
+			return DD_ENOMEM;
+	}
+	len = fd >= 0 ? flistxattr(fd, NULL, 0) : llistxattr(pathbuf.data, NULL, 0);
+	if (len <= 0)
+		goto out; /* none, or not supported here: not an error */
+	list = malloc((size_t)len + 1);
+	if (!list) {
+		rc = DD_ENOMEM;
+		goto out;
+	}
+	len = fd >= 0 ? flistxattr(fd, list, (size_t)len) : llistxattr(pathbuf.data, list, (size_t)len);
+	if (len <= 0)
+		goto out;
+	list[len] = '\0';
+	for (p = list; p < list + len; p += strlen(p) + 1)
+		count++;
+	xs = dd__arena_alloc(arena, count * sizeof(*xs));
+	if (!xs) {
+		rc = DD_ENOMEM;
+		goto out;
+	}
+	for (p = list; p < list + len; p += strlen(p) + 1) {
+		unsigned char *v;
+
+		if (!*p || (skip_xattr(p) && !upper))
+			continue;
+		vlen = fd >= 0 ? fgetxattr(fd, p, NULL, 0) : lgetxattr(pathbuf.data, p, NULL, 0);
+		if (vlen < 0 || (uint64_t)vlen > max_xattr)
+			continue;
+		v = dd__arena_alloc(arena, (size_t)vlen + 1);
+		if (!v) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		vlen = fd >= 0 ? fgetxattr(fd, p, v, (size_t)vlen) : lgetxattr(pathbuf.data, p, v, (size_t)vlen);
+		if (vlen < 0)
+			continue;
+		xs[k].name = dd__arena_strndup(arena, p, strlen(p));
+		xs[k].value = v;
+		xs[k].len = (size_t)vlen;
+		if (!xs[k].name) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		k++;
+	}
+	/* listxattr order is the filesystem's; entries are compared sorted. */
+	for (size_t i = 1; i < k; i++) {
+		struct dd_xattr x = xs[i];
+		size_t j = i;
+
+		while (j > 0 && strcmp(xs[j - 1].name, x.name) > 0) {
+			xs[j] = xs[j - 1];
+			j--;
+		}
+		xs[j] = x;
+	}
+	n->e.xattrs = xs;
+	n->e.nxattrs = (uint32_t)k;
+out:
+	free(list);
+	dd__buf_free(&pathbuf);
+	return rc;
+}
+
+
+/*
+ * Read the open regular file FD (PRE: the walk's lstat of it) into N: its
+ * xattrs, and its content hashed. A read error makes the entry unreadable,
+ * not the walk fail; a file that changes while it is read is flagged.
+ * Runs on a pool thread, so that the walk's own thread only finds and
+ * opens files. Closes FD.
+ */
+static int hash_file(struct hasher_state *hs, struct dd__node *n, int fd, const struct stat *pre,
 		     bool keep)
 {
 	struct dd__digest d;
-	struct stat post;
+	struct stat st, post;
 	uint64_t total = 0;
 	ssize_t got;
 	int rc = 0;
 
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != pre->st_ino ||
+	    st.st_dev != pre->st_dev) {
+		/* Swapped between lstat and open: the container is racing us. */
+		n->e.flags |= DD_ENTRY_CHANGED | DD_ENTRY_UNREADABLE;
+		goto out;
+	}
+	rc = xattrs_into(&hs->arena, hs->max_xattr, hs->upper, n, fd, -1, NULL);
+	if (rc)
+		goto out;
 	hs->content.len = 0;
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (dd__hasher_reset(hs->h)) {
@@ -178,7 +283,7 @@ static int hash_file(struct hasher_state *hs, struct dd__node *n, int fd, const 
 				hs->content.data ? hs->content.data : "", hs->content.len);
 		n->e.content_len = n->e.content ? hs->content.len : 0;
 	}
-	if (fstat(fd, &post) != 0 || !same_version(st, &post) || total != (uint64_t)st->st_size) {
+	if (fstat(fd, &post) != 0 || !same_version(&st, &post) || total != (uint64_t)st.st_size) {
 		n->e.flags |= DD_ENTRY_CHANGED;
 		hs_warn(hs, "%s: changed while it was read", n->e.path);
 	}
@@ -194,7 +299,7 @@ out:
 struct job {
 	struct dd__node *n;
 	int fd;
-	struct stat st;
+	struct stat st;           /* the walk's lstat */
 	bool keep;
 };
 
@@ -243,7 +348,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int pool_start(struct pool *p, unsigned n, uint32_t head_bytes)
+static int pool_start(struct pool *p, unsigned n, uint32_t head_bytes, uint64_t max_xattr, bool upper)
 {
 	unsigned i;
 
@@ -256,7 +361,7 @@ static int pool_start(struct pool *p, unsigned n, uint32_t head_bytes)
 	if (!p->threads || !p->states)
 		return DD_ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (hs_init(&p->states[i], head_bytes))
+		if (hs_init(&p->states[i], head_bytes, max_xattr, upper))
 			return DD_ENOMEM;
 		p->states[i].pool = p;
 		if (pthread_create(&p->threads[i], NULL, worker, &p->states[i])) {
@@ -333,98 +438,12 @@ struct walk {
 	struct dd__ptrvec order;
 };
 
-static bool skip_xattr(const char *name)
-{
-	/* Overlay's own bookkeeping is not the container's data. */
-	return !strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13);
-}
-
 /*
- * Read the xattrs of an open fd, or, for a symlink or special file, of
- * NAME in the directory DIRFD through /proc/self/fd (the l* calls do not
- * follow the final symlink).
+ * Open a regular file for hashing; failures make it unreadable. -1 when
+ * there is nothing to hash. hash_file() checks that it is still the file
+ * lstat saw.
  */
-static int read_xattrs(struct walk *w, struct dd__node *n, int fd, int dirfd, const char *name)
-{
-	char proc[64], *list = NULL, *p;
-	ssize_t len, vlen;
-	size_t count = 0, k = 0;
-	struct dd_xattr *xs;
-	struct dd__buf pathbuf = DD__BUF_INIT;
-	int rc = 0;
-
-	if (fd < 0) {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d/", dirfd);
-		if (dd__buf_puts(&pathbuf, proc) || dd__buf_puts(&pathbuf, name))
-			return DD_ENOMEM;
-	}
-	len = fd >= 0 ? flistxattr(fd, NULL, 0) : llistxattr(pathbuf.data, NULL, 0);
-	if (len <= 0)
-		goto out; /* none, or not supported here: not an error */
-	list = malloc((size_t)len + 1);
-	if (!list) {
-		rc = DD_ENOMEM;
-		goto out;
-	}
-	len = fd >= 0 ? flistxattr(fd, list, (size_t)len) : llistxattr(pathbuf.data, list, (size_t)len);
-	if (len <= 0)
-		goto out;
-	list[len] = '\0';
-	for (p = list; p < list + len; p += strlen(p) + 1)
-		count++;
-	xs = dd__arena_alloc(&w->t->arena, count * sizeof(*xs));
-	if (!xs) {
-		rc = DD_ENOMEM;
-		goto out;
-	}
-	for (p = list; p < list + len; p += strlen(p) + 1) {
-		unsigned char *v;
-
-		if (!*p || (skip_xattr(p) && !w->upper))
-			continue;
-		vlen = fd >= 0 ? fgetxattr(fd, p, NULL, 0) : lgetxattr(pathbuf.data, p, NULL, 0);
-		if (vlen < 0 || (uint64_t)vlen > w->ctx->limits.max_xattr)
-			continue;
-		v = dd__arena_alloc(&w->t->arena, (size_t)vlen + 1);
-		if (!v) {
-			rc = DD_ENOMEM;
-			goto out;
-		}
-		vlen = fd >= 0 ? fgetxattr(fd, p, v, (size_t)vlen) : lgetxattr(pathbuf.data, p, v, (size_t)vlen);
-		if (vlen < 0)
-			continue;
-		xs[k].name = dd__arena_strndup(&w->t->arena, p, strlen(p));
-		xs[k].value = v;
-		xs[k].len = (size_t)vlen;
-		if (!xs[k].name) {
-			rc = DD_ENOMEM;
-			goto out;
-		}
-		k++;
-	}
-	/* listxattr order is the filesystem's; entries are compared sorted. */
-	for (size_t i = 1; i < k; i++) {
-		struct dd_xattr x = xs[i];
-		size_t j = i;
-
-		while (j > 0 && strcmp(xs[j - 1].name, x.name) > 0) {
-			xs[j] = xs[j - 1];
-			j--;
-		}
-		xs[j] = x;
-	}
-	n->e.xattrs = xs;
-	n->e.nxattrs = (uint32_t)k;
-out:
-	free(list);
-	dd__buf_free(&pathbuf);
-	return rc;
-}
-
-
-/* Open a regular file for hashing; failures make it unreadable. -1 when there is nothing to hash. */
-static int open_file(struct walk *w, struct dd__node *n, int dirfd, const char *name,
-		     const struct stat *pre, struct stat *st)
+static int open_file(struct walk *w, struct dd__node *n, int dirfd, const char *name)
 {
 	int fd;
 
@@ -436,13 +455,6 @@ static int open_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 		dd__tree_warn(w->t, "%s: cannot open: %s", w->path.data, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_ino != pre->st_ino ||
-	    st->st_dev != pre->st_dev) {
-		/* Swapped between lstat and open: the container is racing us. */
-		n->e.flags |= DD_ENTRY_CHANGED | DD_ENTRY_UNREADABLE;
-		close(fd);
-		return -1;
-	}
 	return fd;
 }
 
@@ -450,7 +462,6 @@ static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 		     const struct stat *pre)
 {
 	struct job j;
-	int rc;
 
 	/*
 	 * A sparse file reads as zeros for its whole size: one that holds far
@@ -464,17 +475,12 @@ static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 			      w->path.data, (long long)pre->st_size, (long long)pre->st_blocks * 512);
 		return 0;
 	}
-	j.fd = open_file(w, n, dirfd, name, pre, &j.st);
+	j.fd = open_file(w, n, dirfd, name);
 	if (j.fd < 0)
 		return 0;
-	/* xattrs need the tree's arena: read them here, on the walk's thread. */
-	rc = read_xattrs(w, n, j.fd, -1, NULL);
-	if (rc) {
-		close(j.fd);
-		return rc;
-	}
+	j.st = *pre;
 	j.n = n;
-	j.keep = (uint64_t)j.st.st_size <= DD__CONTENT_MAX &&
+	j.keep = (uint64_t)pre->st_size <= DD__CONTENT_MAX &&
 		 dd_entry_content_kept(w->path.data, w->path.len);
 	if (w->pool.nthreads) {
 		pool_push(&w->pool, &j);
@@ -511,6 +517,11 @@ static int read_link(struct walk *w, struct dd__node *n, int dirfd, const char *
 	n->e.target = dd__arena_strndup(&w->t->arena, w->tmp.data, (size_t)got);
 	n->e.target_len = (size_t)got;
 	return n->e.target ? 0 : DD_ENOMEM;
+}
+
+static int read_xattrs(struct walk *w, struct dd__node *n, int fd, int dirfd, const char *name)
+{
+	return xattrs_into(&w->t->arena, w->ctx->limits.max_xattr, w->upper, n, fd, dirfd, name);
 }
 
 static int walk_dir(struct walk *w, int dirfd, struct dd__node *dir, unsigned depth);
@@ -746,9 +757,9 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	jobs = opts->jobs ? opts->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	rc = dd__tree_new(&w.t, ctx);
 	if (rc == 0)
-		rc = hs_init(&w.self, w.head_bytes);
+		rc = hs_init(&w.self, w.head_bytes, ctx->limits.max_xattr, upper);
 	/* With more than one CPU, files are hashed by a pool while the walk goes on. */
-	if (rc == 0 && jobs > 1 && jobs < 1024 && pool_start(&w.pool, jobs, w.head_bytes))
+	if (rc == 0 && jobs > 1 && jobs < 1024 && pool_start(&w.pool, jobs, w.head_bytes, ctx->limits.max_xattr, upper))
 		pool_finish(&w.pool, NULL);
 	if (rc || dd__buf_puts(&w.path, "/")) {
 		close(fd);

@@ -458,6 +458,7 @@ int cmd_report(int argc, char **argv)
 	copts.image_tree = itree;
 	copts.target_tree = ttree;
 	copts.target_is_upper = !strcmp(type, "upper");
+	copts.jobs = (unsigned)a.jobs;
 	copts.image = img;
 	copts.runtime_config = a.config ? a.config : live_config;
 	copts.live = live;

@@ -4,10 +4,13 @@
  * families (binary, privilege, persistence, interactive, anti-forensics);
  * package drift is in pkgdb.c, policies in policy.c.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <magic.h>
 
@@ -142,6 +145,132 @@ static bool described_room(struct dd_findings *fs)
 	return true;
 }
 
+#define MAGIC_FLAGS (MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR | MAGIC_ERROR)
+
+/*
+ * How much of a head to show libmagic. Its text tests run regexes over the
+ * whole buffer: 4 KiB of plain text costs 3-4 ms, 1 KiB a third of that,
+ * and the first KiB says what kind of text it is. Binary heads (a NUL in
+ * the first KiB) are passed whole: an ELF's interpreter may lie further.
+ */
+#define TEXT_HEAD 1024
+
+static size_t magic_len(const struct dd_entry *e)
+{
+	return e->head_len > TEXT_HEAD && !memchr(e->head, '\0', TEXT_HEAD) ? TEXT_HEAD : e->head_len;
+}
+
+/* ---- describing ahead, on several threads ---- */
+
+struct describe_job {
+	const struct dd_entry *e;
+	char *text;             /* malloc'd by a worker; NULL: no answer */
+};
+
+struct describe_pool {
+	struct describe_job *jobs;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *describe_worker(void *arg)
+{
+	struct describe_pool *p = arg;
+	magic_t m = magic_open(MAGIC_FLAGS);
+	size_t i;
+
+	/* libmagic's handles are not shared between threads: one each. */
+	if (m && magic_load(m, NULL) != 0) {
+		magic_close(m);
+		m = NULL;
+	}
+	while (m && (i = atomic_fetch_add(&p->next, 1)) < p->n) {
+		const char *s = magic_buffer(m, p->jobs[i].e->head, magic_len(p->jobs[i].e));
+
+		p->jobs[i].text = s ? strdup(s) : NULL;
+	}
+	if (m)
+		magic_close(m);
+	return NULL;
+}
+
+static bool wants_description(const struct dd_change *c)
+{
+	const struct dd_entry *a = c->after;
+
+	return !(c->flags & DD_CHANGE_IGNORED) && (c->flags & DD_CHANGE_NEW_EXEC) && a && a->head &&
+	       a->head_len && a->has_sha256;
+}
+
+/*
+ * Describe, once per content, every file the rules will describe, on
+ * JOBS threads, into the memo that dd__describe() reads. With few files
+ * (or one thread) dd__describe() does it as the rules go.
+ */
+static int describe_ahead(struct dd_findings *fs, const struct dd_diff *diff, unsigned jobs)
+{
+	struct describe_pool p = { NULL, 0, 0 };
+	pthread_t threads[4];
+	size_t i, n = dd_diff_count(diff), started = 0;
+	int rc = 0;
+
+	if (jobs == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		jobs = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	if (jobs > DD_ARRAY_SIZE(threads))
+		jobs = DD_ARRAY_SIZE(threads);
+	if (jobs < 2)
+		return 0;
+	for (i = 0; i < n; i++)
+		p.n += wants_description(dd_diff_change(diff, i));
+	if (p.n < 2 * jobs)
+		return 0;
+	p.jobs = calloc(p.n, sizeof(*p.jobs));
+	if (!p.jobs)
+		return DD_ENOMEM;
+	p.n = 0;
+	for (i = 0; i < n; i++) {
+		const struct dd_change *c = dd_diff_change(diff, i);
+		struct dd__described *slot;
+
+		if (!wants_description(c))
+			continue;
+		if (!described_room(fs)) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		slot = described_slot(fs, c->after->sha256);
+		if (slot->used)
+			continue; /* a copy of one already queued */
+		memcpy(slot->sha256, c->after->sha256, 32);
+		slot->used = true;
+		slot->text = NULL;
+		fs->ndescribed++;
+		p.jobs[p.n++].e = c->after;
+	}
+	for (started = 0; started < jobs; started++)
+		if (pthread_create(&threads[started], NULL, describe_worker, &p))
+			break;
+	if (!started)
+		describe_worker(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (i = 0; i < p.n; i++) {
+		const char *t = p.jobs[i].text;
+
+		described_slot(fs, p.jobs[i].e->sha256)->text = t ? dd__findings_strdup(fs, t, strlen(t)) : NULL;
+		if (t && !described_slot(fs, p.jobs[i].e->sha256)->text)
+			rc = DD_ENOMEM;
+	}
+out:
+	for (i = 0; i < p.n; i++)
+		free(p.jobs[i].text);
+	free(p.jobs);
+	return rc;
+}
+
 const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e)
 {
 	struct dd__described *memo = NULL;
@@ -155,7 +284,7 @@ const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e)
 			return memo->text;
 	}
 	if (!fs->magic) {
-		magic_t m = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR | MAGIC_ERROR);
+		magic_t m = magic_open(MAGIC_FLAGS);
 
 		if (!m)
 			return NULL;
@@ -165,7 +294,7 @@ const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e)
 		}
 		fs->magic = m;
 	}
-	s = magic_buffer(fs->magic, e->head, e->head_len);
+	s = magic_buffer(fs->magic, e->head, magic_len(e));
 	s = s ? dd__findings_strdup(fs, s, strlen(s)) : NULL;
 	if (memo) {
 		memcpy(memo->sha256, e->sha256, 32);
@@ -777,6 +906,8 @@ int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_di
 		return dd__error(ctx, DD_ENOMEM, "out of memory");
 	fs->ctx = ctx;
 	dd__arena_init(&fs->arena);
+	if (diff)
+		rc = describe_ahead(fs, diff, opts->version >= 3 ? opts->jobs : 0);
 	for (i = 0; i < n && rc == 0; i++) {
 		const struct dd_change *c = dd_diff_change(diff, i);
 

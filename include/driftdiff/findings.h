@@ -86,10 +86,12 @@ struct dd_classify_options {
 	 */
 	const struct dd_live *live;
 	bool show_env_values;               /* print environment values, not their hashes */
+	/* Version 3. */
+	unsigned jobs;                      /* threads describing files with libmagic; 0: the CPUs */
 };
-#define DD_CLASSIFY_OPTIONS_VERSION 2
+#define DD_CLASSIFY_OPTIONS_VERSION 3
 #define DD_CLASSIFY_OPTIONS_INIT { DD_CLASSIFY_OPTIONS_VERSION, NULL, NULL, false, NULL, 0, NULL, NULL, \
-				   NULL, false }
+				   NULL, false, 0 }
 
 struct dd_findings;
 /* Classify the changes of DIFF (and the live snapshot, when given). Findings borrow from DIFF, the trees and the policy. */

@@ -574,8 +574,13 @@ def build_targets(args, work, report):
                               "entries": plan["entries"]})
     info = read_mark(work, "target")
     report["corpus"]["drift"] = info
-    # overlay: lower = pristine rootfs, drift applied through merged
+    # overlay: lower = pristine rootfs, a drift of its own applied through merged,
+    # sized so that the upper dir holds about 1.5 % of the entries (issue 6)
     upper = os.path.join(ov, "upper")
+    if done(work, "overlay") and read_mark(work, "overlay").get("drift") != args.upper_drift:
+        os.remove(stamp(work, "overlay"))
+        if done(work, "sizes"):
+            os.remove(stamp(work, "sizes"))
     if not done(work, "overlay"):
         if os.geteuid() != 0:
             log("not root: no overlay, the --upper runs are skipped")
@@ -591,11 +596,10 @@ def build_targets(args, work, report):
             log("overlay mount failed: the --upper runs are skipped")
             return
         try:
-            plan = json.load(open(os.path.join(work, "drift-plan.json")))
-            apply_drift(merged, plan)
+            apply_drift(merged, drift_plan(os.path.join(pristine, "rootfs"), args.upper_drift, seed=2))
         finally:
             sh(["umount", merged])
-        mark(work, "overlay")
+        mark(work, "overlay", {"drift": args.upper_drift})
 
 
 def build_corpus(args, work, report):
@@ -1151,6 +1155,9 @@ def main():
     ap.add_argument("--million", action="store_true",
                     help="also the 1,000,000-entry synthetic image")
     ap.add_argument("--drift", type=float, default=0.015, help="drift rate (default 0.015)")
+    ap.add_argument("--upper-drift", type=float, default=0.007,
+                    help="drift rate of the overlay (default 0.007: with the parent directories "
+                         "copied up, the upper dir then holds about 1.5 %% of the entries)")
     ap.add_argument("--driftdiff", metavar="PATH",
                     help="driftdiff binary (default: build a release build in WORK/build-release)")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per command (median)")
@@ -1245,7 +1252,9 @@ def summary(report):
             f"{len(s['layers'])} {report['corpus']['compression']} layers "
             f"{sum(l['size'] for l in s['layers']) / 1e6:.0f} MB -> {s['tar_bytes'] / 1e6:.0f} MB tar; "
             f"target {s['target']['entries']} entries, {s['target']['bytes'] / 1e6:.0f} MB"
-            + (f"; upper {s['upper']['entries']} entries" if "upper" in s else ""),
+            + (f"; upper {s['upper']['entries']} entries "
+               f"({100 * s['upper']['entries'] / s['image']['entries']:.1f} % of the image's), "
+               f"{s['upper']['bytes'] / 1e6:.0f} MB" if "upper" in s else ""),
             f"corpus prepared in {report['corpus_s']} s, runs took {report['runs_s']} s",
             ""]
     if "million" in report:

@@ -80,7 +80,7 @@ static bool safe_dir(const char *dir, bool create)
 /*
  * The entry format: the cache is read on every run of a platform team's
  * scan, so it is a compact binary form rather than the JSONL of a saved
- * manifest. Little-endian fields, length-prefixed bytes, and a SHA-256 of
+ * manifest. Little-endian fields, length-prefixed bytes, and a checksum of
  * everything before it at the end; an entry that fails any check is a miss.
  *
  *   "DDCACHE2"  version-string  manifest-digest  config-digest  u64 count
@@ -109,8 +109,7 @@ struct dd__cache_entry {
 	unsigned char *data;
 	size_t size;
 	uint64_t count;
-	size_t index;        /* offset of the entry offsets */
-	size_t records_end;  /* == index */
+	size_t index;        /* offset of the entry offsets, where the entries end */
 	const unsigned char *preload; /* u32 entry numbers */
 	uint64_t npreload;
 	char *name;          /* the file, for warnings */
@@ -332,7 +331,7 @@ static bool check(struct dd_image *img, struct dd__cache_entry *c)
 	    index < (size_t)(r.p - c->data) || index > c->size - TRAILER ||
 	    (c->size - TRAILER - index) / 8 < c->count + 1)
 		return false;
-	c->index = c->records_end = (size_t)index;
+	c->index = (size_t)index;
 	for (i = 0; i < c->count; i++) {
 		off = le(c->data + index + 8 * i, 8);
 		if ((i == 0 ? off != (uint64_t)(r.p - c->data) : off <= prev) || off >= index)
@@ -494,7 +493,7 @@ static struct dd_tree *build(struct dd_image *img, const struct dd__cache_entry 
 	for (i = 0; i < n; i++) {
 		uint64_t k = pick ? pick[i] : i;
 		size_t start = (size_t)le(c->data + c->index + 8 * k, 8);
-		size_t end = k + 1 < c->count ? (size_t)le(c->data + c->index + 8 * (k + 1), 8) : c->records_end;
+		size_t end = k + 1 < c->count ? (size_t)le(c->data + c->index + 8 * (k + 1), 8) : c->index;
 
 		if (!(order[i] = decode_entry(t, c->data + start, c->data + end)))
 			goto fail;
@@ -715,15 +714,18 @@ out:
 static const char *entry_path(const struct dd__cache_entry *c, uint64_t i, size_t *len)
 {
 	size_t start = (size_t)le(c->data + c->index + 8 * i, 8);
-	struct reader r = { c->data + start, c->data + c->records_end, false };
+	struct reader r = { c->data + start, c->data + c->index, false };
 	bool present;
 	const unsigned char *p;
 
-	if (r.end - r.p < 69 + 32)
+	if (r.end - r.p < 69)
 		return NULL;
 	r.p += 68; /* the fixed fields before has_sha256 */
-	if (get_u(&r, 1))
+	if (get_u(&r, 1)) {
+		if (r.end - r.p < 32)
+			return NULL;
 		r.p += 32;
+	}
 	p = get_bytes(&r, len, &present);
 	return present && !r.bad ? (const char *)p : NULL;
 }

@@ -225,7 +225,11 @@ static int describe_ahead(struct dd_findings *fs, const struct dd_diff *diff, un
 		return 0;
 	for (i = 0; i < n; i++)
 		p.n += wants_description(dd_diff_change(diff, i));
-	if (p.n < 2 * jobs)
+	/*
+	 * Each thread maps libmagic's database anew (6-7 MB resident): worth
+	 * it for a package's worth of new files, not for a handful.
+	 */
+	if (p.n < 8 * jobs)
 		return 0;
 	p.jobs = calloc(p.n, sizeof(*p.jobs));
 	if (!p.jobs)

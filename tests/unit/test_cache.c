@@ -61,6 +61,7 @@ static int setup(void **state)
 	FILE_S(l0, "srv/data/keep", "k");
 	FILE_S(l0, "usr/lib/python3/dist-packages/bar-2.0.dist-info/METADATA",
 	       "Metadata-Version: 2.1\nName: bar\nVersion: 2.0\n");
+	ob_dir(l0, "zz", 0700); /* last in path order, and a short entry */
 	FILE_S(l1, "usr/bin/b", "\177ELF b2"); /* a second layer, so layers are tracked */
 	/* A kept content larger than the reading window and the writing buffer (1 MiB). */
 	big = malloc(BIG);
@@ -216,7 +217,7 @@ static void test_upper_part(void **state)
 		"/usr/lib/x/2", "/usr/lib/x/2/3", "/opt", "/opt/d", "/opt/d/e", "/opt/d/f", "/opt/d/f/g",
 		"/srv", "/srv/data", "/srv/data/keep", "/etc", "/etc/passwd", "/etc/group",
 		"/var/lib/dpkg/status", "/var/lib/dpkg/info/foo.list",
-		"/usr/lib/python3/dist-packages/bar-2.0.dist-info/METADATA",
+		"/usr/lib/python3/dist-packages/bar-2.0.dist-info/METADATA", "/zz",
 	};
 	size_t i;
 
@@ -230,6 +231,7 @@ static void test_upper_part(void **state)
 	up(f->upper, "/srv/data", DD_TYPE_FILE, 0);               /* a file over a directory */
 	up(f->upper, "/etc/passwd", DD_TYPE_FILE, 0);
 	up(f->upper, "/tmp/dropped", DD_TYPE_FILE, 0);            /* added, parent absent too */
+	up(f->upper, "/zz", DD_TYPE_DIR, 0);                       /* the last entry: mode changed */
 	assert_int_equal(dd__tree_finalize(f->upper), 0);
 
 	f->second = open_image(f, true);
@@ -256,6 +258,7 @@ static void test_upper_part(void **state)
 	change_list(f->part, &b);
 	assert_non_null(strstr(a.data, " /usr/lib/x/2/3\n"));
 	assert_non_null(strstr(a.data, " /srv/data/keep\n"));
+	assert_non_null(strstr(a.data, "2 104 /zz\n")); /* modified: mode and mtime */
 	assert_string_equal(b.data, a.data);
 	/* The whole tree can still be had, from the cache. */
 	assert_int_equal(dd_image_tree(&part, f->second), 0);

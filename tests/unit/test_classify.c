@@ -261,6 +261,83 @@ static void test_findings_sorted_by_severity(void **state)
 		assert_true(dd_findings_get(f->f, i - 1)->severity >= dd_findings_get(f->f, i)->severity);
 }
 
+/*
+ * Many new executables are described by libmagic on several threads: the
+ * words must be the ones one thread gives, for every file, copies included.
+ */
+static void describe_all(unsigned jobs, char **details, size_t n)
+{
+	static char contents[48][64];
+	struct dd_classify_options o = DD_CLASSIFY_OPTIONS_INIT;
+	struct dd_ctx *ctx;
+	struct dd_tree *img, *tgt;
+	struct dd_diff *d;
+	struct dd_findings *fs;
+	size_t i, k = 0;
+
+	assert_int_equal(dd_ctx_new(&ctx), 0);
+	assert_int_equal(dd__tree_new(&img, ctx), 0);
+	assert_int_equal(dd__tree_new(&tgt, ctx), 0);
+	put(img, "/opt", DD_TYPE_DIR, 0755, NULL);
+	put(tgt, "/opt", DD_TYPE_DIR, 0755, NULL);
+	for (i = 0; i < n; i++) {
+		char path[32];
+		struct dd__node *x;
+
+		/* Scripts and text, every fourth a copy of the one before. */
+		if (i % 4 == 3)
+			memcpy(contents[i], contents[i - 1], sizeof(contents[i]));
+		else
+			snprintf(contents[i], sizeof(contents[i]), i % 2 ? "#!/bin/sh\necho %zu\n" :
+				 "plain text number %zu\n", i);
+		snprintf(path, sizeof(path), "/opt/x%02zu", i);
+		x = put(tgt, path, DD_TYPE_FILE, 0755, contents[i]);
+		x->e.head = (const unsigned char *)contents[i];
+		x->e.head_len = (uint32_t)strlen(contents[i]);
+	}
+	assert_int_equal(dd__tree_finalize(img), 0);
+	assert_int_equal(dd__tree_finalize(tgt), 0);
+	assert_int_equal(dd_diff_trees(&d, ctx, img, tgt, NULL), 0);
+	o.image_tree = img;
+	o.target_tree = tgt;
+	o.jobs = jobs;
+	assert_int_equal(dd_classify(&fs, ctx, d, &o), 0);
+	for (i = 0; i < dd_findings_count(fs); i++) {
+		const struct dd_finding *x = dd_findings_get(fs, i);
+
+		if (!strcmp(x->rule->id, "DD-BIN-001")) {
+			assert_true(k < n);
+			assert_non_null(x->detail);
+			details[k++] = strdup(x->detail);
+		}
+	}
+	assert_int_equal(k, n);
+	dd_findings_free(fs);
+	dd_diff_free(d);
+	dd_tree_free(img);
+	dd_tree_free(tgt);
+	dd_ctx_free(ctx);
+}
+
+static void test_describe_on_threads(void **state)
+{
+	char *one[48], *four[48];
+	size_t i, scripts = 0;
+
+	(void)state;
+	describe_all(1, one, 48);
+	describe_all(4, four, 48);
+	for (i = 0; i < 48; i++) {
+		assert_string_equal(four[i], one[i]);
+		/* libmagic's words, not the fallback ("script", "execute bit set"). */
+		assert_non_null(strstr(one[i], "text"));
+		scripts += strstr(one[i], "shell script") != NULL;
+		free(one[i]);
+		free(four[i]);
+	}
+	assert_int_equal(scripts, 12); /* i % 4 == 1 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_privilege, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings_sorted_by_severity, setup, teardown),
+		cmocka_unit_test(test_describe_on_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

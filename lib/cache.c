@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "image_private.h"
@@ -106,7 +107,7 @@ static bool safe_dir(const char *dir, bool create)
 #define TRAILER (8 + SUM) /* index offset, checksum */
 
 struct dd__cache_entry {
-	unsigned char *data;
+	unsigned char *data;  /* the file, mapped read-only */
 	size_t size;
 	uint64_t count;
 	size_t index;        /* offset of the entry offsets, where the entries end */
@@ -297,7 +298,8 @@ void dd__cache_entry_free(struct dd__cache_entry *c)
 {
 	if (!c)
 		return;
-	free(c->data);
+	if (c->data)
+		munmap(c->data, c->size);
 	free(c->name);
 	free(c);
 }
@@ -362,31 +364,37 @@ static int open_entry(struct dd_image *img, struct dd__buf *name, struct stat *s
 	return fd;
 }
 
+/*
+ * The entry is mapped rather than read: reading would copy all of it (11 MB
+ * for 65,000 entries) on every upper-dir run. Mapping is safe here as it is
+ * not for a container's files: the file is ours (0600 in a 0700 directory)
+ * and is only ever replaced by rename, never truncated in place, so its
+ * pages cannot vanish under the mapping.
+ */
 struct dd__cache_entry *dd__cache_read(struct dd_image *img)
 {
 	struct dd__buf name = DD__BUF_INIT;
 	struct dd__cache_entry *c = NULL;
 	struct stat st;
-	size_t got;
-	ssize_t r;
+	void *p = MAP_FAILED;
 	int fd = open_entry(img, &name, &st);
 
 	if (fd < 0)
 		goto out;
-	if (!(c = calloc(1, sizeof(*c))) || !(c->data = malloc((size_t)st.st_size ? (size_t)st.st_size : 1))) {
-		close(fd);
-		dd__cache_entry_free(c);
-		c = NULL;
-		goto out;
-	}
-	for (got = 0; got < (size_t)st.st_size; got += (size_t)r) {
-		r = read(fd, c->data + got, (size_t)st.st_size - got);
-		if (r <= 0)
-			break;
-	}
+	if (st.st_size >= 8 + TRAILER)
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	c->size = got;
-	if (got != (size_t)st.st_size || !check(img, c)) {
+	if (p != MAP_FAILED) {
+		madvise(p, (size_t)st.st_size, MADV_WILLNEED);
+		c = calloc(1, sizeof(*c));
+		if (c) {
+			c->data = p;
+			c->size = (size_t)st.st_size;
+		} else {
+			munmap(p, (size_t)st.st_size);
+		}
+	}
+	if (!c || !check(img, c)) {
 		/* Damaged or foreign: a miss; the rebuilt tree replaces it. */
 		dd__image_warn(img, "manifest cache: %s: unreadable entry, rebuilt", name.data);
 		dd__cache_entry_free(c);
@@ -799,8 +807,18 @@ struct dd_tree *dd__cache_tree_upper(struct dd_image *img, const struct dd__cach
 	for (i = 0; i < n; i++) {
 		const struct dd_entry *u = dd_tree_entry(upper, i);
 		int64_t k = find(c, u->path, u->path_len);
+		size_t plen = dd__path_parent_len(u->path, u->path_len);
 
-		mark_with_parents(c, bits, k, u->path, u->path_len);
+		/*
+		 * A parent that is in the upper dir too (the usual case: overlay
+		 * copies parents up) came first, and was marked with its own.
+		 */
+		if (u->path_len > 1 && dd_tree_find(upper, u->path, plen)) {
+			if (k >= 0)
+				MARK(bits, k);
+		} else {
+			mark_with_parents(c, bits, k, u->path, u->path_len);
+		}
 		/*
 		 * What dd_diff_upper() may report deleted: all below a whiteout,
 		 * an opaque directory, or a non-directory put over a directory.

@@ -388,6 +388,22 @@ static void pool_push(struct pool *p, const struct job *j)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/*
+ * Wait until the workers have taken every queued file. Each queued file
+ * holds a descriptor: a deep tree (a descriptor per level) and a full
+ * queue can reach RLIMIT_NOFILE, and draining gives the queue's back.
+ */
+static void pool_drain(struct pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->count) {
+		p->full_wait = true;
+		pthread_cond_wait(&p->not_full, &p->mu);
+	}
+	p->full_wait = false;
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* Drain, join, and hand everything the workers made to the tree. */
 static int pool_finish(struct pool *p, struct dd_tree *t)
 {
@@ -438,6 +454,18 @@ struct walk {
 	struct dd__ptrvec order;
 };
 
+/* openat(), and once more when out of descriptors, after the hashing queue has drained. */
+static int walk_openat(struct walk *w, int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags);
+
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && w->pool.nthreads) {
+		pool_drain(&w->pool);
+		fd = openat(dirfd, name, flags);
+	}
+	return fd;
+}
+
 /*
  * Open a regular file for hashing; failures make it unreadable. -1 when
  * there is nothing to hash. hash_file() checks that it is still the file
@@ -447,9 +475,9 @@ static int open_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 {
 	int fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
+	fd = walk_openat(w, dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
 	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
-		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		fd = walk_openat(w, dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		n->e.flags |= DD_ENTRY_UNREADABLE;
 		dd__tree_warn(w->t, "%s: cannot open: %s", w->path.data, strerror(errno));
@@ -602,7 +630,7 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 												: MAX_DEPTH));
 			return 0;
 		}
-		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		fd = walk_openat(w, dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
 			n->e.flags |= DD_ENTRY_UNREADABLE;
 			dd__tree_warn(w->t, "%s: cannot open directory: %s", w->path.data, strerror(errno));

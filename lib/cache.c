@@ -407,13 +407,15 @@ out:
 	return c;
 }
 
-/* Decode the entry in [P, END) into T (its parents must be there already); NULL on anything off. */
-static struct dd__node *decode_entry(struct dd_tree *t, const unsigned char *p0, const unsigned char *end)
+/*
+ * Decode the entry in [P, END) and append it to T: entries come in path
+ * order. False on anything off, an entry out of order included.
+ */
+static bool decode_entry(struct dd_tree *t, const unsigned char *p0, const unsigned char *end)
 {
 	struct dd_ctx *ctx = t->ctx;
 	struct reader r = { p0, end, false };
-	struct dd__node *parent, *node;
-	struct dd_entry e;
+	struct dd_entry e, *slot;
 	const unsigned char *p;
 	size_t len;
 	bool present;
@@ -437,26 +439,25 @@ static struct dd__node *decode_entry(struct dd_tree *t, const unsigned char *p0,
 	e.has_sha256 = get_u(&r, 1) != 0;
 	if (e.has_sha256) {
 		if (r.end - r.p < 32)
-			return NULL;
+			return false;
 		memcpy(e.sha256, r.p, 32);
 		r.p += 32;
 	}
 	p = get_bytes(&r, &len, &present);
 	if (r.bad || !present || !len || p[0] != '/' || (len > 1 && p[len - 1] == '/') ||
 	    e.type < DD_TYPE_FILE || e.type > DD_TYPE_SOCKET || len > ctx->limits.max_path)
-		return NULL;
-	if (dd__tree_mkparents(t, &parent, (const char *)p, len, e.layer, NULL) ||
-	    dd__tree_put(t, &node, parent, (const char *)p, len, e.type, e.layer))
-		return NULL;
-	e.path = node->e.path;
-	e.path_len = node->e.path_len;
+		return false;
+	if (dd__tree_append(t, &slot, (const char *)p, len, e.type, e.layer))
+		return false;
+	e.path = slot->path;
+	e.path_len = slot->path_len;
 	p = get_bytes(&r, &len, &present);
 	if (present && !(e.target = dd__arena_strndup(&t->arena, (const char *)p, len)))
-		return NULL;
+		return false;
 	e.target_len = (uint32_t)len;
 	e.nxattrs = (uint32_t)get_u(&r, 4);
 	if (e.nxattrs > 1024)
-		return NULL;
+		return false;
 	if (e.nxattrs) {
 		struct dd_xattr *xs = dd__arena_alloc(&t->arena, e.nxattrs * sizeof(*xs));
 
@@ -471,7 +472,7 @@ static struct dd__node *decode_entry(struct dd_tree *t, const unsigned char *p0,
 				r.bad = true;
 		}
 		if (!xs || r.bad)
-			return NULL;
+			return false;
 		e.xattrs = xs;
 	}
 	p = get_bytes(&r, &len, &present);
@@ -479,12 +480,12 @@ static struct dd__node *decode_entry(struct dd_tree *t, const unsigned char *p0,
 		e.content = (const unsigned char *)dd__arena_strndup(&t->arena, (const char *)p, len);
 		e.content_len = (uint32_t)len;
 		if (!e.content)
-			return NULL;
+			return false;
 	}
 	if (r.bad || r.p != r.end)
-		return NULL;
-	node->e = e;
-	return node;
+		return false;
+	*slot = e;
+	return true;
 }
 
 /* Build a tree of the entries of C whose numbers are in PICK (ascending), or all of them. */
@@ -492,28 +493,23 @@ static struct dd_tree *build(struct dd_image *img, const struct dd__cache_entry 
 			     const uint64_t *pick, size_t npick)
 {
 	struct dd_tree *t = NULL;
-	struct dd__node **order;
 	size_t i, n = pick ? npick : (size_t)c->count;
 
-	order = malloc((n ? n : 1) * sizeof(*order));
-	if (!order || dd__tree_new(&t, img->ctx))
+	if (dd__tree_new(&t, img->ctx))
 		goto fail;
 	for (i = 0; i < n; i++) {
 		uint64_t k = pick ? pick[i] : i;
 		size_t start = (size_t)le(c->data + c->index + 8 * k, 8);
 		size_t end = k + 1 < c->count ? (size_t)le(c->data + c->index + 8 * (k + 1), 8) : c->index;
 
-		if (!(order[i] = decode_entry(t, c->data + start, c->data + end)))
+		if (!decode_entry(t, c->data + start, c->data + end))
 			goto fail;
 	}
-	/* Entries were written in path order: keep it, so finalizing need not sort. */
-	if (dd__tree_finalize_ordered(t, order, n))
+	if (dd__tree_finalize_appended(t))
 		goto fail;
-	free(order);
 	return t;
 fail:
 	dd__image_warn(img, "manifest cache: %s: unreadable entry, rebuilt", c->name);
-	free(order);
 	dd_tree_free(t);
 	return NULL;
 }
@@ -652,7 +648,6 @@ struct dd_tree *dd__cache_load(struct dd_image *img)
 {
 	struct dd__buf name = DD__BUF_INIT;
 	struct window w = { -1, 0, 0, NULL, 0, 0, 0, NULL };
-	struct dd__node **order = NULL;
 	struct dd_tree *t = NULL;
 	unsigned char sum[SUM];
 	uint64_t count = 0, i, index;
@@ -666,7 +661,7 @@ struct dd_tree *dd__cache_load(struct dd_image *img)
 	w.cap = SPILL;
 	if (w.size < 8 + TRAILER || !(w.buf = malloc(w.cap)) || dd__checksum_begin(&w.sum) ||
 	    !stream_header(img, &w, &count) || count == 0 || count > img->ctx->limits.max_entries ||
-	    !(order = malloc((size_t)count * sizeof(*order))) || dd__tree_new(&t, img->ctx))
+	    dd__tree_new(&t, img->ctx))
 		goto done;
 	for (i = 0; i < count; i++) {
 		size_t avail = w.len - w.pos;
@@ -681,7 +676,7 @@ struct dd_tree *dd__cache_load(struct dd_image *img)
 				goto done;
 			avail = w.len - w.pos;
 		}
-		if (n < 0 || !(order[i] = decode_entry(t, w.buf + w.pos, w.buf + w.pos + n)))
+		if (n < 0 || !decode_entry(t, w.buf + w.pos, w.buf + w.pos + n))
 			goto done;
 		w.pos += (size_t)n;
 	}
@@ -698,8 +693,7 @@ struct dd_tree *dd__cache_load(struct dd_image *img)
 	if (!want(&w, TRAILER) || le(w.buf + w.pos, 8) != index ||
 	    dd__checksum_end(w.sum, sum) || memcmp(sum, w.buf + w.pos + 8, SUM))
 		goto done;
-	/* Entries were written in path order: keep it, so finalizing need not sort. */
-	ok = dd__tree_finalize_ordered(t, order, (size_t)count) == 0;
+	ok = dd__tree_finalize_appended(t) == 0;
 done:
 	if (!ok) {
 		/* Damaged or foreign: a miss; the rebuilt tree replaces it. */
@@ -711,7 +705,6 @@ done:
 out:
 	dd__checksum_free(w.sum);
 	free(w.buf);
-	free(order);
 	dd__buf_free(&name);
 	return t;
 }

@@ -241,8 +241,8 @@ int dd__tree_mkparents(struct dd_tree *t, struct dd__node **parent,
 	size_t i, end = dd__path_parent_len(path, len);
 
 	*parent = NULL;
-	if (t->finalized)
-		return DD_EINVAL;
+	if (t->finalized || t->nsorted)
+		return DD_EINVAL; /* finalized, or built by appending */
 	if (len <= 1)
 		return 0;
 	for (i = 1; i <= end; i++) {
@@ -279,8 +279,8 @@ int dd__tree_put(struct dd_tree *t, struct dd__node **out, struct dd__node *pare
 	struct dd__node *n;
 
 	*out = NULL;
-	if (t->finalized)
-		return DD_EINVAL;
+	if (t->finalized || t->nsorted)
+		return DD_EINVAL; /* finalized, or built by appending */
 	n = dd__tree_lookup(t, path, len);
 	if (n == t->root) {
 		/* The root's own attributes are taken, never the node replaced. */
@@ -410,25 +410,55 @@ static void drop_table(struct dd_tree *t)
 	t->cap = 0;
 }
 
-int dd__tree_finalize_ordered(struct dd_tree *t, struct dd__node *const *order, size_t n)
+int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, size_t len,
+		    enum dd_type type, int layer)
 {
-	size_t i;
+	const struct dd_entry *last;
+	struct dd_entry *e;
 
+	*out = NULL;
+	if (t->finalized || t->count > 1)
+		return DD_EINVAL; /* a tree is built one way or the other */
+	if (!t->nsorted) {
+		if (dd__grow((void **)&t->sorted, &t->sorted_cap, 0, sizeof(*t->sorted)))
+			return DD_ENOMEM;
+		t->sorted[t->nsorted++] = &t->root->e;
+	}
+	if (len <= 1) {
+		/* The root, given its own attributes. */
+		if (t->nsorted != 1 || type != DD_TYPE_DIR)
+			return DD_EFORMAT;
+		*out = &t->root->e;
+		return 0;
+	}
+	last = t->sorted[t->nsorted - 1];
+	if (dd_path_compare(last->path, last->path_len, path, len) >= 0)
+		return DD_EFORMAT;
+	if (t->nsorted >= t->ctx->limits.max_entries)
+		return DD_ELIMIT;
+	if (dd__grow((void **)&t->sorted, &t->sorted_cap, t->nsorted, sizeof(*t->sorted)))
+		return DD_ENOMEM;
+	e = dd__arena_alloc(&t->arena, sizeof(*e));
+	if (!e)
+		return DD_ENOMEM;
+	memset(e, 0, sizeof(*e));
+	e->path = dd__arena_strndup(&t->arena, path, len);
+	if (!e->path)
+		return DD_ENOMEM;
+	e->path_len = (uint32_t)len;
+	e->type = type;
+	e->layer = layer;
+	t->sorted[t->nsorted++] = e;
+	*out = e;
+	return 0;
+}
+
+int dd__tree_finalize_appended(struct dd_tree *t)
+{
 	if (t->finalized)
 		return 0;
-	/* Trusted only if it holds every node, strictly in path order. */
-	if (n != t->count)
-		return dd__tree_finalize(t);
-	for (i = 1; i < n; i++)
-		if (dd_path_compare(order[i - 1]->e.path, order[i - 1]->e.path_len, order[i]->e.path,
-				    order[i]->e.path_len) >= 0)
-			return dd__tree_finalize(t);
-	t->sorted = malloc((n ? n : 1) * sizeof(*t->sorted));
-	if (!t->sorted)
-		return DD_ENOMEM;
-	for (i = 0; i < n; i++)
-		t->sorted[i] = &order[i]->e;
-	t->nsorted = n;
+	if (!t->nsorted)
+		return dd__tree_finalize(t); /* nothing appended: the root alone */
 	if (settle_hardlinks(t))
 		return DD_ENOMEM;
 	t->finalized = true;

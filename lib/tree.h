@@ -24,7 +24,7 @@ struct dd_tree {
 	size_t cap, count;
 	struct dd__node *spare;  /* removed nodes, reused */
 	const struct dd_entry **sorted;
-	size_t nsorted;
+	size_t nsorted, sorted_cap;
 	bool finalized;
 	uint64_t next_ino;       /* synthetic inode numbers for built trees */
 	struct dd__ptrvec warnings; /* heap strings */
@@ -71,12 +71,18 @@ void dd__tree_hide_lower(struct dd_tree *t, struct dd__node *n, int layer, bool 
  * "hardlink" of every other member. Further changes are refused afterwards.
  */
 int dd__tree_finalize(struct dd_tree *t);
+
 /*
- * The same, given the nodes in path order already (a cache read back): the
- * order is checked in one pass instead of sorted, and ignored if it is not
- * every node, strictly ascending.
+ * Building in path order (a sorted walk, a cache entry): each entry is
+ * appended after the last, as a bare struct dd_entry with no links and no
+ * hash-table slot, 40 bytes and more less than a node. PATH must sort
+ * after the last one appended (DD_EFORMAT otherwise); "/" gives the root.
+ * A tree is built either this way or with dd__tree_put(), not both.
+ * dd__tree_finalize_appended() then only settles hard links.
  */
-int dd__tree_finalize_ordered(struct dd_tree *t, struct dd__node *const *order, size_t n);
+int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, size_t len,
+		    enum dd_type type, int layer);
+int dd__tree_finalize_appended(struct dd_tree *t);
 
 /*
  * Walk the rootfs at PATH like dd_target_read_dir(), except that the N

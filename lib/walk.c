@@ -25,20 +25,20 @@
 #define READ_CHUNK (1024 * 1024)
 
 
-static void set_attrs(struct dd__node *n, const struct stat *st)
+static void set_attrs(struct dd_entry *e, const struct stat *st)
 {
-	n->e.mode = st->st_mode & 07777;
+	e->mode = st->st_mode & 07777;
 	if (S_ISREG(st->st_mode))
-		n->e.size = (uint64_t)st->st_size; /* replaced by the bytes read, when read */
-	n->e.uid = st->st_uid;
-	n->e.gid = st->st_gid;
-	n->e.mtime = st->st_mtim.tv_sec;
-	n->e.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+		e->size = (uint64_t)st->st_size; /* replaced by the bytes read, when read */
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->mtime = st->st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
 	/* Inode numbers are only unique per filesystem. */
-	n->e.ino = ((uint64_t)st->st_dev << 40) ^ (uint64_t)st->st_ino;
+	e->ino = ((uint64_t)st->st_dev << 40) ^ (uint64_t)st->st_ino;
 	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
-		n->e.rdev_major = major(st->st_rdev);
-		n->e.rdev_minor = minor(st->st_rdev);
+		e->rdev_major = major(st->st_rdev);
+		e->rdev_minor = minor(st->st_rdev);
 	}
 }
 
@@ -130,7 +130,7 @@ static bool skip_xattr(const char *name)
  * NAME in the directory DIRFD through /proc/self/fd (the l* calls do not
  * follow the final symlink), into ARENA.
  */
-static int xattrs_into(struct dd__arena *arena, uint64_t max_xattr, bool upper, struct dd__node *n,
+static int xattrs_into(struct dd__arena *arena, uint64_t max_xattr, bool upper, struct dd_entry *e,
 		       int fd, int dirfd, const char *name)
 {
 	char proc[64], *list = NULL, *p;
@@ -200,8 +200,8 @@ static int xattrs_into(struct dd__arena *arena, uint64_t max_xattr, bool upper, 
 		}
 		xs[j] = x;
 	}
-	n->e.xattrs = xs;
-	n->e.nxattrs = (uint32_t)k;
+	e->xattrs = xs;
+	e->nxattrs = (uint32_t)k;
 out:
 	free(list);
 	dd__buf_free(&pathbuf);
@@ -216,7 +216,7 @@ out:
  * Runs on a pool thread, so that the walk's own thread only finds and
  * opens files. Closes FD.
  */
-static int hash_file(struct hasher_state *hs, struct dd__node *n, int fd, const struct stat *pre,
+static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const struct stat *pre,
 		     bool keep)
 {
 	struct dd__digest d;
@@ -228,10 +228,10 @@ static int hash_file(struct hasher_state *hs, struct dd__node *n, int fd, const 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != pre->st_ino ||
 	    st.st_dev != pre->st_dev) {
 		/* Swapped between lstat and open: the container is racing us. */
-		n->e.flags |= DD_ENTRY_CHANGED | DD_ENTRY_UNREADABLE;
+		e->flags |= DD_ENTRY_CHANGED | DD_ENTRY_UNREADABLE;
 		goto out;
 	}
-	rc = xattrs_into(&hs->arena, hs->max_xattr, hs->upper, n, fd, -1, NULL);
+	rc = xattrs_into(&hs->arena, hs->max_xattr, hs->upper, e, fd, -1, NULL);
 	if (rc)
 		goto out;
 	hs->content.len = 0;
@@ -245,21 +245,21 @@ static int hash_file(struct hasher_state *hs, struct dd__node *n, int fd, const 
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			n->e.flags |= DD_ENTRY_UNREADABLE;
-			hs_warn(hs, "%s: read error: %s", n->e.path, strerror(errno));
+			e->flags |= DD_ENTRY_UNREADABLE;
+			hs_warn(hs, "%s: read error: %s", e->path, strerror(errno));
 			goto out;
 		}
 		if (got == 0)
 			break;
 		if (total == 0) {
-			dd__exec_sniff(hs->buf, (size_t)got, &n->e.exec, &n->e.elf_machine);
+			dd__exec_sniff(hs->buf, (size_t)got, &e->exec, &e->elf_machine);
 			/* Heads feed libmagic's word on executables only: don't keep the rest. */
-			if (hs->head_bytes && (n->e.exec != DD_EXEC_NONE || (n->e.mode & 0111))) {
+			if (hs->head_bytes && (e->exec != DD_EXEC_NONE || (e->mode & 0111))) {
 				size_t k = (size_t)got < hs->head_bytes ? (size_t)got : hs->head_bytes;
 
-				n->e.head = (const unsigned char *)dd__arena_strndup(&hs->arena,
+				e->head = (const unsigned char *)dd__arena_strndup(&hs->arena,
 						(const char *)hs->buf, k);
-				n->e.head_len = n->e.head ? (uint32_t)k : 0;
+				e->head_len = e->head ? (uint32_t)k : 0;
 			}
 		}
 		if (dd__hasher_update(hs->h, hs->buf, (size_t)got) ||
@@ -275,17 +275,17 @@ static int hash_file(struct hasher_state *hs, struct dd__node *n, int fd, const 
 		rc = DD_ENOMEM;
 		goto out;
 	}
-	memcpy(n->e.sha256, d.bin, 32);
-	n->e.has_sha256 = true;
-	n->e.size = total;
+	memcpy(e->sha256, d.bin, 32);
+	e->has_sha256 = true;
+	e->size = total;
 	if (keep) {
-		n->e.content = (const unsigned char *)dd__arena_strndup(&hs->arena,
+		e->content = (const unsigned char *)dd__arena_strndup(&hs->arena,
 				hs->content.data ? hs->content.data : "", hs->content.len);
-		n->e.content_len = n->e.content ? hs->content.len : 0;
+		e->content_len = e->content ? hs->content.len : 0;
 	}
 	if (fstat(fd, &post) != 0 || !same_version(&st, &post) || total != (uint64_t)st.st_size) {
-		n->e.flags |= DD_ENTRY_CHANGED;
-		hs_warn(hs, "%s: changed while it was read", n->e.path);
+		e->flags |= DD_ENTRY_CHANGED;
+		hs_warn(hs, "%s: changed while it was read", e->path);
 	}
 out:
 	close(fd);
@@ -297,7 +297,7 @@ out:
 #define QUEUE_LEN 256
 
 struct job {
-	struct dd__node *n;
+	struct dd_entry *e;
 	int fd;
 	struct stat st;           /* the walk's lstat */
 	bool keep;
@@ -343,7 +343,7 @@ static void *worker(void *arg)
 		if (hs->rc)
 			close(j.fd);
 		else
-			hs->rc = hash_file(hs, j.n, j.fd, &j.st, j.keep);
+			hs->rc = hash_file(hs, j.e, j.fd, &j.st, j.keep);
 	}
 	return NULL;
 }
@@ -446,12 +446,6 @@ struct walk {
 	struct pool pool;         /* or on these */
 	struct dd__buf path;     /* absolute path of the current entry inside the root */
 	struct dd__buf tmp;
-	/*
-	 * Nodes in the order visited: a depth-first walk with each directory's
-	 * names in byte order is the tree's path order, so finalizing need not
-	 * sort (it checks).
-	 */
-	struct dd__ptrvec order;
 };
 
 /* openat(), and once more when out of descriptors, after the hashing queue has drained. */
@@ -471,7 +465,7 @@ static int walk_openat(struct walk *w, int dirfd, const char *name, int flags)
  * there is nothing to hash. hash_file() checks that it is still the file
  * lstat saw.
  */
-static int open_file(struct walk *w, struct dd__node *n, int dirfd, const char *name)
+static int open_file(struct walk *w, struct dd_entry *e, int dirfd, const char *name)
 {
 	int fd;
 
@@ -479,14 +473,14 @@ static int open_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
 		fd = walk_openat(w, dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		n->e.flags |= DD_ENTRY_UNREADABLE;
+		e->flags |= DD_ENTRY_UNREADABLE;
 		dd__tree_warn(w->t, "%s: cannot open: %s", w->path.data, strerror(errno));
 		return -1;
 	}
 	return fd;
 }
 
-static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *name,
+static int read_file(struct walk *w, struct dd_entry *e, int dirfd, const char *name,
 		     const struct stat *pre)
 {
 	struct job j;
@@ -498,26 +492,26 @@ static int read_file(struct walk *w, struct dd__node *n, int dirfd, const char *
 	 */
 	if (pre->st_size > (16 << 20) &&
 	    (uint64_t)pre->st_size / ((uint64_t)pre->st_blocks * 512 + 4096) > w->ctx->limits.max_ratio) {
-		n->e.flags |= DD_ENTRY_UNREADABLE;
+		e->flags |= DD_ENTRY_UNREADABLE;
 		dd__tree_warn(w->t, "%s: a sparse file of %lld bytes with %lld allocated; not read (limit max-ratio)",
 			      w->path.data, (long long)pre->st_size, (long long)pre->st_blocks * 512);
 		return 0;
 	}
-	j.fd = open_file(w, n, dirfd, name);
+	j.fd = open_file(w, e, dirfd, name);
 	if (j.fd < 0)
 		return 0;
 	j.st = *pre;
-	j.n = n;
+	j.e = e;
 	j.keep = (uint64_t)pre->st_size <= DD__CONTENT_MAX &&
 		 dd_entry_content_kept(w->path.data, w->path.len);
 	if (w->pool.nthreads) {
 		pool_push(&w->pool, &j);
 		return 0;
 	}
-	return hash_file(&w->self, n, j.fd, &j.st, j.keep);
+	return hash_file(&w->self, e, j.fd, &j.st, j.keep);
 }
 
-static int read_link(struct walk *w, struct dd__node *n, int dirfd, const char *name,
+static int read_link(struct walk *w, struct dd_entry *e, int dirfd, const char *name,
 		     const struct stat *st)
 {
 	size_t cap = (size_t)st->st_size + 2;
@@ -527,7 +521,7 @@ static int read_link(struct walk *w, struct dd__node *n, int dirfd, const char *
 		cap = 64;
 	for (;;) {
 		if (cap > w->ctx->limits.max_path + 2) {
-			n->e.flags |= DD_ENTRY_UNREADABLE;
+			e->flags |= DD_ENTRY_UNREADABLE;
 			return 0;
 		}
 		w->tmp.len = 0;
@@ -535,24 +529,24 @@ static int read_link(struct walk *w, struct dd__node *n, int dirfd, const char *
 			return DD_ENOMEM;
 		got = readlinkat(dirfd, name, w->tmp.data, cap);
 		if (got < 0) {
-			n->e.flags |= DD_ENTRY_UNREADABLE;
+			e->flags |= DD_ENTRY_UNREADABLE;
 			return 0;
 		}
 		if ((size_t)got < cap)
 			break;
 		cap *= 2; /* the link grew since lstat */
 	}
-	n->e.target = dd__arena_strndup(&w->t->arena, w->tmp.data, (size_t)got);
-	n->e.target_len = (size_t)got;
-	return n->e.target ? 0 : DD_ENOMEM;
+	e->target = dd__arena_strndup(&w->t->arena, w->tmp.data, (size_t)got);
+	e->target_len = (size_t)got;
+	return e->target ? 0 : DD_ENOMEM;
 }
 
-static int read_xattrs(struct walk *w, struct dd__node *n, int fd, int dirfd, const char *name)
+static int read_xattrs(struct walk *w, struct dd_entry *e, int fd, int dirfd, const char *name)
 {
-	return xattrs_into(&w->t->arena, w->ctx->limits.max_xattr, w->upper, n, fd, dirfd, name);
+	return xattrs_into(&w->t->arena, w->ctx->limits.max_xattr, w->upper, e, fd, dirfd, name);
 }
 
-static int walk_dir(struct walk *w, int dirfd, struct dd__node *dir, unsigned depth);
+static int walk_dir(struct walk *w, int dirfd, struct dd_entry *dir, unsigned depth);
 
 static int excluded_cmp(const void *key, const void *elem)
 {
@@ -569,10 +563,9 @@ static bool excluded(const struct walk *w)
 }
 
 /* One directory entry NAME in DIRFD; w->path already ends with it. */
-static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype,
-		 struct dd__node *parent, unsigned depth)
+static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype, unsigned depth)
 {
-	struct dd__node *n;
+	struct dd_entry *e;
 	struct stat st;
 	enum dd_type type;
 	int rc, fd;
@@ -582,21 +575,17 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 			return 0; /* deleted since readdir */
 		/* Record it as unreadable, with the type readdir gave, if any. */
 		dd__tree_warn(w->t, "%s: cannot stat: %s", w->path.data, strerror(errno));
-		rc = dd__tree_put(w->t, &n, parent, w->path.data, w->path.len,
-				  dtype ? dtype : DD_TYPE_FILE, -1);
-		if (rc == 0) {
-			n->e.flags |= DD_ENTRY_UNREADABLE;
-			rc = dd__ptrvec_push(&w->order, n);
-		}
+		rc = dd__tree_append(w->t, &e, w->path.data, w->path.len, dtype ? dtype : DD_TYPE_FILE, -1);
+		if (rc == 0)
+			e->flags |= DD_ENTRY_UNREADABLE;
 		return rc;
 	}
 	type = type_of(st.st_mode);
-	rc = dd__tree_put(w->t, &n, parent, w->path.data, w->path.len, type, -1);
-	if (rc == 0)
-		rc = dd__ptrvec_push(&w->order, n);
+	/* Each directory's names are walked in byte order: appended in path order. */
+	rc = dd__tree_append(w->t, &e, w->path.data, w->path.len, type, -1);
 	if (rc)
 		return rc;
-	set_attrs(n, &st);
+	set_attrs(e, &st);
 	if (w->ctx->progress) {
 		w->progress.entries++;
 		if (type == DD_TYPE_FILE)
@@ -604,27 +593,27 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 		w->ctx->progress(&w->progress, w->ctx->progress_user);
 	}
 	if (w->upper && type == DD_TYPE_CHAR && st.st_rdev == makedev(0, 0))
-		n->e.flags |= DD_ENTRY_WHITEOUT;
+		e->flags |= DD_ENTRY_WHITEOUT;
 	if (w->nexclude && excluded(w)) {
 		/* A mount point: its attributes are the mounted root's; nothing below is read. */
-		n->e.flags |= DD_ENTRY_MOUNTPOINT;
+		e->flags |= DD_ENTRY_MOUNTPOINT;
 		return 0;
 	}
 	switch (type) {
 	case DD_TYPE_FILE:
-		return read_file(w, n, dirfd, name, &st);
+		return read_file(w, e, dirfd, name, &st);
 	case DD_TYPE_SYMLINK:
-		rc = read_link(w, n, dirfd, name, &st);
-		return rc ? rc : read_xattrs(w, n, -1, dirfd, name);
+		rc = read_link(w, e, dirfd, name, &st);
+		return rc ? rc : read_xattrs(w, e, -1, dirfd, name);
 	case DD_TYPE_DIR:
 		if (st.st_dev != w->root_dev && !w->cross_mounts) {
-			n->e.flags |= DD_ENTRY_MOUNTPOINT;
+			e->flags |= DD_ENTRY_MOUNTPOINT;
 			dd__tree_warn(w->t, "%s: another filesystem is mounted here; not walked (--cross-mounts)",
 				      w->path.data);
 			return 0;
 		}
 		if (depth + 1 >= w->ctx->limits.max_depth || depth + 1 >= MAX_DEPTH) {
-			n->e.flags |= DD_ENTRY_UNREADABLE;
+			e->flags |= DD_ENTRY_UNREADABLE;
 			dd__tree_warn(w->t, "%s: deeper than %llu levels; not walked (limit max-depth)", w->path.data,
 				      (unsigned long long)(w->ctx->limits.max_depth < MAX_DEPTH ? w->ctx->limits.max_depth
 												: MAX_DEPTH));
@@ -632,31 +621,31 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 		}
 		fd = walk_openat(w, dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
-			n->e.flags |= DD_ENTRY_UNREADABLE;
+			e->flags |= DD_ENTRY_UNREADABLE;
 			dd__tree_warn(w->t, "%s: cannot open directory: %s", w->path.data, strerror(errno));
 			return 0;
 		}
-		rc = read_xattrs(w, n, fd, -1, NULL);
+		rc = read_xattrs(w, e, fd, -1, NULL);
 		if (rc == 0 && w->upper) {
-			const struct dd_xattr *o = dd_entry_xattr(&n->e, "trusted.overlay.opaque");
+			const struct dd_xattr *o = dd_entry_xattr(e, "trusted.overlay.opaque");
 
 			if (!o)
-				o = dd_entry_xattr(&n->e, "user.overlay.opaque");
+				o = dd_entry_xattr(e, "user.overlay.opaque");
 			if (o && o->len == 1 && o->value[0] == 'y')
-				n->e.flags |= DD_ENTRY_OPAQUE;
-			if (dd_entry_xattr(&n->e, "trusted.overlay.redirect") ||
-			    dd_entry_xattr(&n->e, "user.overlay.redirect"))
+				e->flags |= DD_ENTRY_OPAQUE;
+			if (dd_entry_xattr(e, "trusted.overlay.redirect") ||
+			    dd_entry_xattr(e, "user.overlay.redirect"))
 				dd__tree_warn(w->t, "%s: overlay redirect_dir: the directory was renamed; its lower contents are not in the upper dir",
 					      w->path.data);
 		}
 		if (rc == 0)
-			rc = walk_dir(w, fd, n, depth + 1); /* closes fd */
+			rc = walk_dir(w, fd, e, depth + 1); /* closes fd */
 		else
 			close(fd);
 		return rc;
 	default:
 		/* FIFOs, sockets, devices: never opened, attributes only. */
-		return read_xattrs(w, n, -1, dirfd, name);
+		return read_xattrs(w, e, -1, dirfd, name);
 	}
 }
 
@@ -680,7 +669,7 @@ static enum dd_type dtype_of(unsigned char t)
 }
 
 /* Walk the open directory FD (consumed) whose node is DIR. */
-static int walk_dir(struct walk *w, int fd, struct dd__node *dir, unsigned depth)
+static int walk_dir(struct walk *w, int fd, struct dd_entry *dir, unsigned depth)
 {
 	struct dd__ptrvec names = { 0 };
 	struct dirent *de;
@@ -691,7 +680,7 @@ static int walk_dir(struct walk *w, int fd, struct dd__node *dir, unsigned depth
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
-		dir->e.flags |= DD_ENTRY_UNREADABLE;
+		dir->flags |= DD_ENTRY_UNREADABLE;
 		return 0;
 	}
 	/* Read the names first, so only one directory stream is open at a time. */
@@ -714,7 +703,7 @@ static int walk_dir(struct walk *w, int fd, struct dd__node *dir, unsigned depth
 		}
 	}
 	if (errno) {
-		dir->e.flags |= DD_ENTRY_UNREADABLE;
+		dir->flags |= DD_ENTRY_UNREADABLE;
 		dd__tree_warn(w->t, "%s: cannot list: %s", base > 1 ? w->path.data : "/", strerror(errno));
 	}
 	if (names.len)
@@ -733,7 +722,7 @@ static int walk_dir(struct walk *w, int fd, struct dd__node *dir, unsigned depth
 				      (unsigned long long)w->ctx->limits.max_path);
 			continue;
 		}
-		rc = visit(w, dirfd(d), name, dtype, dir, depth);
+		rc = visit(w, dirfd(d), name, dtype, depth);
 	}
 	w->path.len = base;
 	if (w->path.data)
@@ -753,6 +742,7 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	struct dd_target_options defaults = DD_TARGET_OPTIONS_INIT;
 	struct walk w;
 	struct stat st;
+	struct dd_entry *root;
 	unsigned jobs;
 	int fd = -1, rc, prc;
 
@@ -794,16 +784,16 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 		rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	set_attrs(w.t->root, &st);
-	w.t->root->e.flags = 0;
-	if (dd__ptrvec_push(&w.order, w.t->root)) {
+	if (dd__tree_append(w.t, &root, "/", 1, DD_TYPE_DIR, -1)) {
 		close(fd);
 		rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	rc = read_xattrs(&w, w.t->root, fd, -1, NULL);
+	set_attrs(root, &st);
+	root->flags = 0;
+	rc = read_xattrs(&w, root, fd, -1, NULL);
 	if (rc == 0)
-		rc = walk_dir(&w, fd, w.t->root, 0);
+		rc = walk_dir(&w, fd, root, 0);
 	else
 		close(fd);
 	/* Every queued file is hashed before the tree is sorted. */
@@ -813,7 +803,7 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	if (rc == 0)
 		rc = w.self.rc;
 	if (rc == 0)
-		rc = dd__tree_finalize_ordered(w.t, (struct dd__node *const *)w.order.items, w.order.len);
+		rc = dd__tree_finalize_appended(w.t);
 	if (rc) {
 		rc = dd__error(ctx, rc, "%s: %s", path,
 			       rc == DD_ELIMIT ? "more entries than the limit (limit max-entries)" : "out of memory");
@@ -828,7 +818,6 @@ out:
 	else
 		hs_finish(&w.self, *out);
 	dd_tree_free(w.t);
-	dd__ptrvec_free(&w.order);
 	dd__buf_free(&w.path);
 	dd__buf_free(&w.tmp);
 	return rc;

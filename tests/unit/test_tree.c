@@ -635,6 +635,64 @@ static void test_entry_xattr(void **state)
 	assert_null(dd_entry_xattr(NULL, "user.x"));
 }
 
+/* Appending in path order: the root first, every path after the last, hard links settled. */
+static void test_append(void **state)
+{
+	struct fx *f = *state;
+	struct dd_entry *e, *root;
+	static const char *const paths[] = { "/", "/a", "/a/b", "/a/b/c", "/a!", "/a.b", "/b" };
+	size_t i;
+
+	assert_int_equal(dd__tree_append(f->t, &root, "/", 1, DD_TYPE_DIR, -1), 0);
+	assert_ptr_equal(root, &f->t->root->e);
+	root->mode = 0700;
+	for (i = 1; i < 7; i++) {
+		assert_int_equal(dd__tree_append(f->t, &e, paths[i], strlen(paths[i]),
+						 i < 4 ? DD_TYPE_DIR : DD_TYPE_FILE, 2), 0);
+		assert_int_equal(e->layer, 2);
+		e->ino = i >= 5 ? 77 : 0; /* "/a.b" and "/b" are one file */
+	}
+	/* Out of order, a repeat, or the root again: refused, nothing added. */
+	assert_int_equal(dd__tree_append(f->t, &e, "/a/z", 4, DD_TYPE_FILE, 0), DD_EFORMAT);
+	assert_int_equal(dd__tree_append(f->t, &e, "/b", 2, DD_TYPE_FILE, 0), DD_EFORMAT);
+	assert_int_equal(dd__tree_append(f->t, &e, "/", 1, DD_TYPE_DIR, 0), DD_EFORMAT);
+	/* A tree built by appending cannot be changed the other way. */
+	{
+		struct dd__node *n;
+
+		assert_int_equal(try_add(f->t, "/c", DD_TYPE_FILE, 0, &n), DD_EINVAL);
+	}
+	assert_int_equal(dd__tree_finalize_appended(f->t), 0);
+	assert_int_equal(dd_tree_count(f->t), 7);
+	for (i = 0; i < 7; i++)
+		assert_string_equal(dd_tree_entry(f->t, i)->path, paths[i]);
+	assert_int_equal(dd_tree_find(f->t, "/", 1)->mode, 0700);
+	assert_non_null(dd_tree_find(f->t, "/a/b/c", 6));
+	assert_null(dd_tree_find(f->t, "/a/z", 4));
+	assert_string_equal(dd_tree_find(f->t, "/b", 2)->hardlink, "/a.b");
+	assert_int_equal(dd_tree_find(f->t, "/b", 2)->links, 2);
+	assert_null(dd_tree_find(f->t, "/a", 2)->hardlink);
+}
+
+/* Appending honours max-entries, and a tree built with puts refuses appends. */
+static void test_append_limits(void **state)
+{
+	struct fx *f = *state;
+	struct dd_limits lim = DD_LIMITS_INIT;
+	struct dd_entry *e;
+	struct dd_tree *t2;
+
+	lim.max_entries = 3;
+	assert_int_equal(dd_ctx_set_limits(f->ctx, &lim), 0);
+	assert_int_equal(dd__tree_append(f->t, &e, "/a", 2, DD_TYPE_FILE, 0), 0);
+	assert_int_equal(dd__tree_append(f->t, &e, "/b", 2, DD_TYPE_FILE, 0), 0);
+	assert_int_equal(dd__tree_append(f->t, &e, "/c", 2, DD_TYPE_FILE, 0), DD_ELIMIT);
+	assert_int_equal(dd__tree_new(&t2, f->ctx), 0);
+	add(t2, "/x", DD_TYPE_FILE, 0);
+	assert_int_equal(dd__tree_append(t2, &e, "/y", 2, DD_TYPE_FILE, 0), DD_EINVAL);
+	dd_tree_free(t2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -663,6 +721,8 @@ int main(void)
 		T(test_limits_defaults),
 		T(test_type_names),
 		T(test_entry_xattr),
+		T(test_append),
+		T(test_append_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

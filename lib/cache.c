@@ -52,6 +52,12 @@ static bool entry_name(struct dd_image *img, struct dd__buf *out)
 			      colon + 1, dd_version()) == 0;
 }
 
+/* The manifest digest an entry must name: IMG's, or none (with its config digest). */
+static const char *manifest_key(const struct dd_image *img)
+{
+	return img->manifest_digest ? img->manifest_digest : "";
+}
+
 /*
  * Only a directory of the caller's own, writable by nobody else: a cache
  * another user can write would let them decide what the image "contains".
@@ -103,6 +109,7 @@ static bool safe_dir(const char *dir, bool create)
  */
 #define MAGIC "DDCACHE2"
 #define NONE 0xffffffffu
+#define FIXED 68 /* an entry's fields before has_sha256 */
 #define SUM 16
 #define TRAILER (8 + SUM) /* index offset, checksum */
 
@@ -179,7 +186,7 @@ static int spill(struct writer *w, bool all)
 
 static int encode(struct dd_image *img, const struct dd_tree *t, struct writer *w)
 {
-	const char *v = dd_version(), *md = img->manifest_digest ? img->manifest_digest : "";
+	const char *v = dd_version(), *md = manifest_key(img);
 	struct dd__buf *b = &w->b;
 	size_t i, n = dd_tree_count(t);
 	uint64_t *offsets = NULL, npre = 0, index;
@@ -294,6 +301,26 @@ static bool same_string(struct reader *r, const char *want)
 	return present && n == strlen(want) && !memcmp(p, want, n);
 }
 
+/*
+ * The header after the magic, read by R: this driftdiff's version, IMG's
+ * digests, then the entry count.
+ */
+static bool header(struct dd_image *img, struct reader *r, uint64_t *count)
+{
+	if (!same_string(r, dd_version()) || !same_string(r, manifest_key(img)) ||
+	    !same_string(r, img->config_digest))
+		return false;
+	*count = get_u(r, 8);
+	return !r->bad;
+}
+
+/* The bytes of the whole header, magic included, when it is IMG's. */
+static size_t header_len(const struct dd_image *img)
+{
+	return 8 + 3 * 4 + strlen(dd_version()) + strlen(manifest_key(img)) +
+	       strlen(img->config_digest) + 8;
+}
+
 void dd__cache_entry_free(struct dd__cache_entry *c)
 {
 	if (!c)
@@ -323,13 +350,10 @@ static bool check(struct dd_image *img, struct dd__cache_entry *c)
 		return false;
 	r.p += 8;
 	r.end -= TRAILER;
-	if (!same_string(&r, dd_version()) ||
-	    !same_string(&r, img->manifest_digest ? img->manifest_digest : "") ||
-	    !same_string(&r, img->config_digest))
+	if (!header(img, &r, &c->count))
 		return false;
-	c->count = get_u(&r, 8);
 	index = le(c->data + c->size - TRAILER, 8);
-	if (r.bad || c->count == 0 || c->count > ctx->limits.max_entries ||
+	if (c->count == 0 || c->count > ctx->limits.max_entries ||
 	    index < (size_t)(r.p - c->data) || index > c->size - TRAILER ||
 	    (c->size - TRAILER - index) / 8 < c->count + 1)
 		return false;
@@ -579,13 +603,13 @@ static bool want(struct window *w, size_t need)
 /* The length of the entry at P (AVAIL bytes there): >0, 0 for "need more", -1 if malformed. */
 static ssize_t entry_len(const unsigned char *p, size_t avail)
 {
-	size_t at = 69, k, n;
+	size_t at = FIXED + 1, k, n;
 	uint64_t nx;
 
 #define FIELD(var) do { if (avail - at < 4) return 0; (var) = (size_t)le(p + at, 4); at += 4; } while (0)
 	if (avail < at)
 		return 0;
-	if (p[68])
+	if (p[FIXED])
 		at += 32;
 	for (k = 0; k < 2; k++) { /* path, target */
 		if (at > avail)
@@ -618,29 +642,19 @@ static ssize_t entry_len(const unsigned char *p, size_t avail)
 	return at > avail ? 0 : (ssize_t)at;
 }
 
-/* The entry's header strings and count, checked. */
+/* The entry's magic, header strings and count, checked. */
 static bool stream_header(struct dd_image *img, struct window *w, uint64_t *count)
 {
-	const char *want_str[3] = { dd_version(), img->manifest_digest ? img->manifest_digest : "",
-				    img->config_digest };
-	size_t k, n;
+	size_t n = header_len(img);
+	struct reader r;
 
-	if (!want(w, 8) || memcmp(w->buf, MAGIC, 8))
+	/* IMG's own header has a known length: one with other strings fails the check. */
+	if (!want(w, n) || memcmp(w->buf, MAGIC, 8))
 		return false;
-	w->pos = 8;
-	for (k = 0; k < 3; k++) {
-		if (!want(w, 4))
-			return false;
-		n = (size_t)le(w->buf + w->pos, 4);
-		w->pos += 4;
-		if (n != strlen(want_str[k]) || !want(w, n) || memcmp(w->buf + w->pos, want_str[k], n))
-			return false;
-		w->pos += n;
-	}
-	if (!want(w, 8))
+	r = (struct reader){ w->buf + 8, w->buf + n, false };
+	if (!header(img, &r, count))
 		return false;
-	*count = le(w->buf + w->pos, 8);
-	w->pos += 8;
+	w->pos = (size_t)(r.p - w->buf);
 	return true;
 }
 
@@ -719,9 +733,9 @@ static const char *entry_path(const struct dd__cache_entry *c, uint64_t i, size_
 	bool present;
 	const unsigned char *p;
 
-	if (r.end - r.p < 69)
+	if (r.end - r.p < FIXED + 1)
 		return NULL;
-	r.p += 68; /* the fixed fields before has_sha256 */
+	r.p += FIXED;
 	if (get_u(&r, 1)) {
 		if (r.end - r.p < 32)
 			return NULL;

@@ -506,17 +506,18 @@ int dd_image_tree_for_upper(const struct dd_tree **out, struct dd_image *img, co
 	}
 	if (!img->tree && dd_image_cached(img)) {
 		img->upper_tree = dd__cache_tree_upper(img, img->cache, upper);
-		/* Done with the entry: a later dd_image_tree() reads it again. */
 		dd__cache_entry_free(img->cache);
 		img->cache = NULL;
-		img->cache_tried = false;
+		/*
+		 * A later dd_image_tree() reads a good entry again; a damaged
+		 * one is rebuilt from the layers, here and now.
+		 */
+		img->cache_tried = !img->upper_tree;
 		if (img->upper_tree) {
 			img->from_cache = true;
 			*out = img->upper_tree;
 			return 0;
 		}
-		/* A damaged entry: the layers are read, and the entry rewritten. */
-		img->cache_tried = true;
 	}
 	return dd_image_tree(out, img);
 }

@@ -145,7 +145,39 @@ static bool described_room(struct dd_findings *fs)
 	return true;
 }
 
-#define MAGIC_FLAGS (MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR | MAGIC_ERROR)
+/*
+ * The memo's entry for SHA, claimed (text NULL, *fresh true) if it had
+ * none; NULL when the memo cannot grow.
+ */
+static struct dd__described *described_claim(struct dd_findings *fs, const unsigned char *sha,
+					     bool *fresh)
+{
+	struct dd__described *d;
+
+	if (!described_room(fs))
+		return NULL;
+	d = described_slot(fs, sha);
+	*fresh = !d->used;
+	if (*fresh) {
+		memcpy(d->sha256, sha, 32);
+		d->text = NULL;
+		d->used = true;
+		fs->ndescribed++;
+	}
+	return d;
+}
+
+/* A libmagic handle with its database loaded, or NULL. Handles are not shared between threads. */
+static magic_t magic_handle(void)
+{
+	magic_t m = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR | MAGIC_ERROR);
+
+	if (m && magic_load(m, NULL) != 0) {
+		magic_close(m);
+		m = NULL;
+	}
+	return m;
+}
 
 /*
  * How much of a head to show libmagic. Its text tests run regexes over the
@@ -176,14 +208,9 @@ struct describe_pool {
 static void *describe_worker(void *arg)
 {
 	struct describe_pool *p = arg;
-	magic_t m = magic_open(MAGIC_FLAGS);
+	magic_t m = magic_handle();
 	size_t i;
 
-	/* libmagic's handles are not shared between threads: one each. */
-	if (m && magic_load(m, NULL) != 0) {
-		magic_close(m);
-		m = NULL;
-	}
 	while (m && (i = atomic_fetch_add(&p->next, 1)) < p->n) {
 		const char *s = magic_buffer(m, p->jobs[i].e->head, magic_len(p->jobs[i].e));
 
@@ -237,22 +264,16 @@ static int describe_ahead(struct dd_findings *fs, const struct dd_diff *diff, un
 	p.n = 0;
 	for (i = 0; i < n; i++) {
 		const struct dd_change *c = dd_diff_change(diff, i);
-		struct dd__described *slot;
+		bool fresh;
 
 		if (!wants_description(c))
 			continue;
-		if (!described_room(fs)) {
+		if (!described_claim(fs, c->after->sha256, &fresh)) {
 			rc = DD_ENOMEM;
 			goto out;
 		}
-		slot = described_slot(fs, c->after->sha256);
-		if (slot->used)
-			continue; /* a copy of one already queued */
-		memcpy(slot->sha256, c->after->sha256, 32);
-		slot->used = true;
-		slot->text = NULL;
-		fs->ndescribed++;
-		p.jobs[p.n++].e = c->after;
+		if (fresh) /* else a copy of one already queued */
+			p.jobs[p.n++].e = c->after;
 	}
 	for (started = 0; started < jobs; started++)
 		if (pthread_create(&threads[started], NULL, describe_worker, &p))
@@ -262,10 +283,11 @@ static int describe_ahead(struct dd_findings *fs, const struct dd_diff *diff, un
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	for (i = 0; i < p.n; i++) {
+		struct dd__described *d = described_slot(fs, p.jobs[i].e->sha256);
 		const char *t = p.jobs[i].text;
 
-		described_slot(fs, p.jobs[i].e->sha256)->text = t ? dd__findings_strdup(fs, t, strlen(t)) : NULL;
-		if (t && !described_slot(fs, p.jobs[i].e->sha256)->text)
+		d->text = t ? dd__findings_strdup(fs, t, strlen(t)) : NULL;
+		if (t && !d->text)
 			rc = DD_ENOMEM;
 	}
 out:
@@ -279,33 +301,18 @@ const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e)
 {
 	struct dd__described *memo = NULL;
 	const char *s;
+	bool fresh = true;
 
 	if (!e || !e->head || !e->head_len)
 		return NULL;
-	if (e->has_sha256 && described_room(fs)) {
-		memo = described_slot(fs, e->sha256);
-		if (memo->used)
-			return memo->text;
-	}
-	if (!fs->magic) {
-		magic_t m = magic_open(MAGIC_FLAGS);
-
-		if (!m)
-			return NULL;
-		if (magic_load(m, NULL) != 0) {
-			magic_close(m);
-			return NULL;
-		}
-		fs->magic = m;
-	}
+	if (e->has_sha256 && (memo = described_claim(fs, e->sha256, &fresh)) && !fresh)
+		return memo->text;
+	if (!fs->magic && !(fs->magic = magic_handle()))
+		return NULL;
 	s = magic_buffer(fs->magic, e->head, magic_len(e));
 	s = s ? dd__findings_strdup(fs, s, strlen(s)) : NULL;
-	if (memo) {
-		memcpy(memo->sha256, e->sha256, 32);
+	if (memo)
 		memo->text = s;
-		memo->used = true;
-		fs->ndescribed++;
-	}
 	return s;
 }
 

@@ -313,7 +313,7 @@ int cmd_report(int argc, char **argv)
 	struct cli_progress prog;
 	double t0, t1, image_seconds;
 	pthread_t thread;
-	bool threaded, upper;
+	bool threaded, upper_cached;
 	char *cache = NULL;
 	int irc;
 	struct dd_image *img = NULL, *img2 = NULL;
@@ -415,15 +415,15 @@ int cmd_report(int argc, char **argv)
 	 * the dir is read: meanwhile the entry is read and checked.
 	 */
 	itree = NULL;
-	upper = !strcmp(type, "upper") && dd_image_cached(img);
-	irc = upper ? 0 : dd_image_tree(&itree, img);
+	upper_cached = !strcmp(type, "upper") && dd_image_cached(img);
+	irc = upper_cached ? 0 : dd_image_tree(&itree, img);
 	image_seconds = now_seconds() - t0;
 	/* The image's files are what the walk is likely to find: an estimate for its ETA. */
 	if (!irc && itree && threaded)
 		cli_progress_walk_estimate(&prog, itree);
 	if (threaded)
 		pthread_join(thread, NULL);
-	if (upper && !job.rc) {
+	if (upper_cached && !job.rc) {
 		irc = dd_image_tree_for_upper(&itree, img, job.tree);
 		image_seconds = now_seconds() - t0;
 	}
@@ -433,7 +433,7 @@ int cmd_report(int argc, char **argv)
 	pthread_mutex_destroy(&prog.mu);
 	if (a.verbose && !irc && itree)
 		fprintf(stderr, "driftdiff: image %s: %zu entries%s, %zu layers, in %.3f s\n", image_path,
-			dd_tree_count(itree), upper ? " (what the upper dir needs, from the cache)" : "",
+			dd_tree_count(itree), upper_cached ? " (what the upper dir needs, from the cache)" : "",
 			dd_image_layer_count(img), image_seconds);
 	if (a.verbose && !job.rc)
 		fprintf(stderr, "driftdiff: target %s (%s): %zu entries in %.3f s%s\n", target, type,

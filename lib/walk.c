@@ -208,9 +208,8 @@ out:
 	return rc;
 }
 
-
 /*
- * Read the open regular file FD (PRE: the walk's lstat of it) into N: its
+ * Read the open regular file FD (PRE: the walk's lstat of it) into E: its
  * xattrs, and its content hashed. A read error makes the entry unreadable,
  * not the walk fail; a file that changes while it is read is flagged.
  * Runs on a pool thread, so that the walk's own thread only finds and

@@ -268,6 +268,20 @@ static void test_upper_part(void **state)
 	dd__buf_free(&b);
 }
 
+/* Flip some bits of the byte at AT in the file PATH. */
+static void damage(const char *path, long at)
+{
+	FILE *fp = fopen(path, "r+b");
+	int c;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, at, SEEK_SET), 0);
+	c = fgetc(fp);
+	assert_int_equal(fseek(fp, at, SEEK_SET), 0);
+	fputc(0x5a ^ c, fp);
+	fclose(fp);
+}
+
 /* A damaged entry is a miss: the layers are read and the entry rewritten. */
 static void test_damaged(void **state)
 {
@@ -275,17 +289,12 @@ static void test_damaged(void **state)
 	const struct dd_tree *t;
 	char path[256];
 	struct stat st;
-	FILE *fp;
 
 	f->first = open_image(f, true);
 	assert_int_equal(dd_image_tree(&t, f->first), 0);
 	entry_file(f, path, sizeof(path));
 	assert_int_equal(stat(path, &st), 0);
-	fp = fopen(path, "r+b");
-	assert_non_null(fp);
-	fseek(fp, st.st_size / 2, SEEK_SET);
-	fputc(0x5a ^ fgetc(fp), fp);
-	fclose(fp);
+	damage(path, st.st_size / 2);
 
 	/* Read in windows, the damage is found at the end: no tree from it. */
 	f->second = open_image(f, true);
@@ -296,11 +305,7 @@ static void test_damaged(void **state)
 	f->second = open_image(f, true);
 	assert_true(dd_image_cached(f->second)); /* rewritten */
 	dd_image_free(f->second);
-	fp = fopen(path, "r+b");
-	assert_non_null(fp);
-	fseek(fp, st.st_size / 3, SEEK_SET);
-	fputc(0x5a ^ fgetc(fp), fp);
-	fclose(fp);
+	damage(path, st.st_size / 3);
 
 	f->second = open_image(f, true);
 	assert_false(dd_image_cached(f->second));

@@ -420,7 +420,7 @@ int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, 
 	if (t->finalized || t->count > 1)
 		return DD_EINVAL; /* a tree is built one way or the other */
 	if (!t->nsorted) {
-		if (dd__grow((void **)&t->sorted, &t->sorted_cap, 0, sizeof(*t->sorted)))
+		if (dd__grow(&t->sorted, &t->sorted_cap, 0, sizeof(*t->sorted)))
 			return DD_ENOMEM;
 		t->sorted[t->nsorted++] = &t->root->e;
 	}
@@ -436,7 +436,7 @@ int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, 
 		return DD_EFORMAT;
 	if (t->nsorted >= t->ctx->limits.max_entries)
 		return DD_ELIMIT;
-	if (dd__grow((void **)&t->sorted, &t->sorted_cap, t->nsorted, sizeof(*t->sorted)))
+	if (dd__grow(&t->sorted, &t->sorted_cap, t->nsorted, sizeof(*t->sorted)))
 		return DD_ENOMEM;
 	e = dd__arena_alloc(&t->arena, sizeof(*e));
 	if (!e)

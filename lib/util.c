@@ -209,17 +209,8 @@ char *dd__buf_detach(struct dd__buf *b)
 
 int dd__ptrvec_push(struct dd__ptrvec *v, void *p)
 {
-	void **items;
-	size_t cap;
-
-	if (v->len == v->cap) {
-		cap = v->cap ? v->cap * 2 : 16;
-		items = realloc(v->items, cap * sizeof(*items));
-		if (!items)
-			return DD_ENOMEM;
-		v->items = items;
-		v->cap = cap;
-	}
+	if (dd__grow(&v->items, &v->cap, v->len, sizeof(*v->items)))
+		return DD_ENOMEM;
 	v->items[v->len++] = p;
 	return 0;
 }

@@ -332,11 +332,41 @@ void dd__cache_entry_free(struct dd__cache_entry *c)
 }
 
 /*
- * Check a whole entry: checksum, header, and an index whose offsets rise
- * strictly inside the records. The records themselves are checked as they
- * are decoded.
+ * The checksum of the first LEN bytes of FD, read in windows: summing
+ * through the mapping would make every page of it resident, and an
+ * upper-dir run needs only a few of them.
  */
-static bool check(struct dd_image *img, struct dd__cache_entry *c)
+static bool file_checksum(int fd, size_t len, unsigned char sum[SUM])
+{
+	size_t cap = len < SPILL ? len : SPILL, at = 0;
+	unsigned char *buf = malloc(cap ? cap : 1);
+	struct dd__checksum *k = NULL;
+	bool ok = false;
+
+	if (!buf || dd__checksum_begin(&k))
+		goto out;
+	while (at < len) {
+		ssize_t r = pread(fd, buf, len - at < cap ? len - at : cap, (off_t)at);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || dd__checksum_add(k, buf, (size_t)r))
+			goto out;
+		at += (size_t)r;
+	}
+	ok = dd__checksum_end(k, sum) == 0;
+out:
+	dd__checksum_free(k);
+	free(buf);
+	return ok;
+}
+
+/*
+ * Check a whole entry (mapped from FD): checksum, header, and an index
+ * whose offsets rise strictly inside the records. The records themselves
+ * are checked as they are decoded.
+ */
+static bool check(struct dd_image *img, struct dd__cache_entry *c, int fd)
 {
 	struct dd_ctx *ctx = img->ctx;
 	struct reader r = { c->data, c->data + c->size, false };
@@ -346,7 +376,7 @@ static bool check(struct dd_image *img, struct dd__cache_entry *c)
 	if (c->size < 8 + TRAILER || memcmp(c->data, MAGIC, 8))
 		return false;
 	/* The checksum first: nothing is parsed out of a damaged entry. */
-	if (dd__checksum(c->data, c->size - SUM, sum) || memcmp(sum, c->data + c->size - SUM, SUM))
+	if (!file_checksum(fd, c->size - SUM, sum) || memcmp(sum, c->data + c->size - SUM, SUM))
 		return false;
 	r.p += 8;
 	r.end -= TRAILER;
@@ -389,8 +419,10 @@ static int open_entry(struct dd_image *img, struct dd__buf *name, struct stat *s
 }
 
 /*
- * The entry is mapped rather than read: reading would copy all of it (11 MB
- * for 65,000 entries) on every upper-dir run. Mapping is safe here as it is
+ * The entry is mapped and its records are decoded where they lie: an
+ * upper-dir run touches only the index and the records it needs (the
+ * checksum reads the rest through a window, which leaves nothing
+ * resident; 11 MB for 65,000 entries). Mapping is safe here as it is
  * not for a container's files: the file is ours (0600 in a 0700 directory)
  * and is only ever replaced by rename, never truncated in place, so its
  * pages cannot vanish under the mapping.
@@ -407,9 +439,7 @@ struct dd__cache_entry *dd__cache_read(struct dd_image *img)
 		goto out;
 	if (st.st_size >= 8 + TRAILER)
 		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
 	if (p != MAP_FAILED) {
-		madvise(p, (size_t)st.st_size, MADV_WILLNEED);
 		c = calloc(1, sizeof(*c));
 		if (c) {
 			c->data = p;
@@ -418,7 +448,7 @@ struct dd__cache_entry *dd__cache_read(struct dd_image *img)
 			munmap(p, (size_t)st.st_size);
 		}
 	}
-	if (!c || !check(img, c)) {
+	if (!c || !check(img, c, fd)) {
 		/* Damaged or foreign: a miss; the rebuilt tree replaces it. */
 		dd__image_warn(img, "manifest cache: %s: unreadable entry, rebuilt", name.data);
 		dd__cache_entry_free(c);
@@ -427,6 +457,8 @@ struct dd__cache_entry *dd__cache_read(struct dd_image *img)
 	}
 	c->name = dd__buf_detach(&name);
 out:
+	if (fd >= 0)
+		close(fd);
 	dd__buf_free(&name);
 	return c;
 }

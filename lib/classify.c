@@ -167,16 +167,13 @@ static struct dd__described *described_claim(struct dd_findings *fs, const unsig
 	return d;
 }
 
-/* A libmagic handle with its database loaded, or NULL. Handles are not shared between threads. */
-static magic_t magic_handle(void)
+/*
+ * A libmagic handle with its database loaded, or NULL. Handles are not
+ * shared between threads; the mapped database is (magicdb.c).
+ */
+static magic_t magic_handle(const struct dd__magic_db *db)
 {
-	magic_t m = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR | MAGIC_ERROR);
-
-	if (m && magic_load(m, NULL) != 0) {
-		magic_close(m);
-		m = NULL;
-	}
-	return m;
+	return dd__magic_open(db, MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR | MAGIC_ERROR);
 }
 
 /*
@@ -200,6 +197,7 @@ struct describe_job {
 };
 
 struct describe_pool {
+	const struct dd__magic_db *db;
 	struct describe_job *jobs;
 	size_t n;
 	atomic_size_t next;
@@ -208,7 +206,7 @@ struct describe_pool {
 static void *describe_worker(void *arg)
 {
 	struct describe_pool *p = arg;
-	magic_t m = magic_handle();
+	magic_t m = magic_handle(p->db);
 	size_t i;
 
 	while (m && (i = atomic_fetch_add(&p->next, 1)) < p->n) {
@@ -236,7 +234,7 @@ static bool wants_description(const struct dd_change *c)
  */
 static int describe_ahead(struct dd_findings *fs, const struct dd_diff *diff, unsigned jobs)
 {
-	struct describe_pool p = { NULL, 0, 0 };
+	struct describe_pool p = { &fs->magic_db, NULL, 0, 0 };
 	pthread_t threads[4];
 	size_t i, n = dd_diff_count(diff), started = 0;
 	int rc = 0;
@@ -253,11 +251,13 @@ static int describe_ahead(struct dd_findings *fs, const struct dd_diff *diff, un
 	for (i = 0; i < n; i++)
 		p.n += wants_description(dd_diff_change(diff, i));
 	/*
-	 * Each thread maps libmagic's database anew (6-7 MB resident): worth
-	 * it for a package's worth of new files, not for a handful.
+	 * Each thread loads libmagic's rules for itself (a few ms, and 6-7 MB
+	 * resident when the database cannot be shared): worth it for a
+	 * package's worth of new files, not for a handful.
 	 */
 	if (p.n < 8 * jobs)
 		return 0;
+	dd__magic_db_map(&fs->magic_db);
 	p.jobs = calloc(p.n, sizeof(*p.jobs));
 	if (!p.jobs)
 		return DD_ENOMEM;
@@ -307,7 +307,8 @@ const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e)
 		return NULL;
 	if (e->has_sha256 && (memo = described_claim(fs, e->sha256, &fresh)) && !fresh)
 		return memo->text;
-	if (!fs->magic && !(fs->magic = magic_handle()))
+	dd__magic_db_map(&fs->magic_db);
+	if (!fs->magic && !(fs->magic = magic_handle(&fs->magic_db)))
 		return NULL;
 	s = magic_buffer(fs->magic, e->head, magic_len(e));
 	s = s ? dd__findings_strdup(fs, s, strlen(s)) : NULL;
@@ -950,6 +951,7 @@ int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_di
 		magic_close(fs->magic);
 		fs->magic = NULL;
 	}
+	dd__magic_db_unmap(&fs->magic_db);
 	free(fs->described);
 	fs->described = NULL;
 	fs->ndescribed = fs->described_cap = 0;
@@ -969,6 +971,7 @@ void dd_findings_free(struct dd_findings *fs)
 		return;
 	if (fs->magic)
 		magic_close(fs->magic);
+	dd__magic_db_unmap(&fs->magic_db);
 	free(fs->described);
 	dd__ptrvec_free(&fs->items);
 	dd__arena_free(&fs->arena);

@@ -5,6 +5,7 @@
 #ifndef DD_FINDINGS_PRIVATE_H
 #define DD_FINDINGS_PRIVATE_H
 
+#include "magicdb.h"
 #include "private.h"
 
 struct dd_findings {
@@ -12,6 +13,7 @@ struct dd_findings {
 	struct dd__ptrvec items;     /* struct dd_finding *, in the arena */
 	struct dd__arena arena;
 	void *magic;                 /* libmagic cookie, opened on first use */
+	struct dd__magic_db magic_db; /* its database, shared with the describing threads */
 	/*
 	 * libmagic's words by content (SHA-256): a call costs 0.1-1 ms, and a
 	 * dropped binary is often copied to many places.

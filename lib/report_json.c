@@ -1,7 +1,7 @@
 /*
  * The JSON report (schema in man/driftdiff-json.5) and SARIF 2.1.0 (OASIS
  * sarif-schema-2.1.0, with what GitHub code scanning requires). Both are
- * built with json-c.
+ * made with json-c; the JSON report is written as it is made.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -164,32 +164,151 @@ static struct json_object *summary_json(const struct dd__report *r)
 	return o;
 }
 
-static int emit(struct dd__report *r, struct json_object *root)
-{
-	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-						   JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+/*
+ * The JSON report is written as it is made, member by member and one
+ * change or finding at a time, not built whole and then printed: the
+ * objects of every change would be the largest thing a cached report
+ * holds (7 MB of 60 for 130,000 entries). json-c still prints every value;
+ * the writer lays them out as json-c lays out a whole document (pretty,
+ * spaced, two spaces a level), so the bytes are the same.
+ */
+#define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-	if (!s)
-		return DD_ENOMEM;
-	return fputs(s, r->f) < 0 || fputc('\n', r->f) == EOF ? DD_EIO : 0;
+struct jout {
+	FILE *f;
+	int rc;
+	int level;      /* open containers */
+	bool empty;     /* nothing written yet in the innermost one */
+};
+
+static void jout_raw(struct jout *w, const char *s, size_t n)
+{
+	if (w->rc == 0 && n && fwrite(s, 1, n, w->f) != n)
+		w->rc = DD_EIO;
+}
+
+static void jout_indent(struct jout *w, int level)
+{
+	static const char spaces[] = "                                ";
+
+	for (level *= 2; level > 0; level -= (int)sizeof(spaces) - 1)
+		jout_raw(w, spaces, level < (int)sizeof(spaces) - 1 ? (size_t)level : sizeof(spaces) - 1);
+}
+
+/* Start a member of the innermost container: the comma, the line, the key. */
+static void jout_member(struct jout *w, const char *key)
+{
+	jout_raw(w, w->empty ? "\n" : ",\n", w->empty ? 1 : 2);
+	w->empty = false;
+	jout_indent(w, w->level);
+	if (key) {
+		jout_raw(w, "\"", 1);
+		jout_raw(w, key, strlen(key));
+		jout_raw(w, "\": ", 3);
+	}
+}
+
+/* Open an object ('{') or array ('['), as member KEY (NULL in an array or at the top). */
+static void jout_open(struct jout *w, const char *key, char c)
+{
+	if (w->level)
+		jout_member(w, key);
+	jout_raw(w, &c, 1);
+	w->level++;
+	w->empty = true;
+}
+
+static void jout_close(struct jout *w, char c)
+{
+	w->level--;
+	jout_raw(w, "\n", 1);
+	jout_indent(w, w->level);
+	jout_raw(w, &c, 1);
+	w->empty = false;
+}
+
+/* Write V (taken, may be NULL for null) as member KEY, indented to its depth. */
+static void jout_value(struct jout *w, const char *key, struct json_object *v)
+{
+	const char *s = json_object_to_json_string_ext(v, JSON_FLAGS), *nl;
+
+	jout_member(w, key);
+	if (!s && w->rc == 0)
+		w->rc = DD_ENOMEM;
+	/* json-c escapes newlines inside strings: every one in S is layout. */
+	for (; s && (nl = strchr(s, '\n')); s = nl + 1) {
+		jout_raw(w, s, (size_t)(nl - s) + 1);
+		jout_indent(w, w->level);
+	}
+	if (s)
+		jout_raw(w, s, strlen(s));
+	json_object_put(v);
+}
+
+static struct json_object *finding_json(const struct dd_finding *f, int *rc)
+{
+	struct json_object *o = json_object_new_object(), *pa = json_object_new_array(), *pb = NULL;
+	size_t k;
+
+	json_object_object_add(o, "rule", jstr(f->rule->id));
+	json_object_object_add(o, "family", jstr(f->rule->family));
+	json_object_object_add(o, "severity", jstr(dd_severity_name(f->severity)));
+	json_object_object_add(o, "title", jstr(f->rule->title));
+	for (k = 0; *rc == 0 && k < f->npaths; k++) {
+		struct json_object *p = json_object_new_object();
+
+		*rc = add_path(p, f->paths[k].path, f->paths[k].len);
+		json_object_array_add(pa, json_object_get(json_object_object_get(p, "path")));
+		if (json_object_object_get(p, "path_bytes") && !pb) {
+			size_t j;
+
+			/* Aligned with "paths": null where the path is valid UTF-8. */
+			pb = json_object_new_array();
+			for (j = 0; j < k; j++)
+				json_object_array_add(pb, NULL);
+		}
+		if (pb)
+			json_object_array_add(pb, json_object_get(json_object_object_get(p, "path_bytes")));
+		json_object_put(p);
+	}
+	json_object_object_add(o, "paths", pa);
+	if (pb)
+		json_object_object_add(o, "paths_bytes", pb);
+	if (f->package) {
+		struct json_object *pk = json_object_new_object();
+
+		json_object_object_add(pk, "ecosystem", jstr(f->package->ecosystem));
+		json_object_object_add(pk, "name", jstr(f->package->name));
+		json_object_object_add(pk, "version", jstr(f->package->version));
+		json_object_object_add(pk, "old_version", jstr(f->package->old_version));
+		json_object_object_add(o, "package", pk);
+	}
+	if (f->suppressed_by)
+		json_object_object_add(o, "suppressed", jstr(f->suppressed_by));
+	json_object_object_add(o, "attack", jstr(f->rule->attack));
+	json_object_object_add(o, "detail", jstr(f->detail));
+	json_object_object_add(o, "remediation", jstr(f->rule->help));
+	return o;
 }
 
 int dd__report_json(struct dd__report *r)
 {
-	struct json_object *root = json_object_new_object(), *arr, *o, *opts;
+	struct jout w = { r->f, 0, 0, true };
+	struct json_object *o, *arr, *opts;
 	size_t i, n = dd_diff_count(r->diff);
 	int rc = 0;
 
-	json_object_object_add(root, "schema_version", json_object_new_int(SCHEMA_VERSION));
+	jout_open(&w, NULL, '{');
+	jout_value(&w, "schema_version", json_object_new_int(SCHEMA_VERSION));
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string("driftdiff"));
 	json_object_object_add(o, "version", json_object_new_string(dd_version()));
-	json_object_object_add(root, "tool", o);
-	json_object_object_add(root, "image", image_json(r));
+	jout_value(&w, "tool", o);
+	jout_value(&w, "image", image_json(r));
 	o = json_object_new_object();
 	json_object_object_add(o, "source", jstr(r->opts->target));
 	json_object_object_add(o, "kind", jstr(r->opts->target_kind));
-	json_object_object_add(root, "target", o);
+	jout_value(&w, "target", o);
 	opts = json_object_new_object();
 	json_object_object_add(opts, "all", json_object_new_boolean(r->opts->all));
 	json_object_object_add(opts, "default_ignores", json_object_new_boolean(r->opts->default_ignores));
@@ -198,84 +317,53 @@ int dd__report_json(struct dd__report *r)
 		json_object_array_add(arr, jstr(r->opts->ignore_files[i]));
 	json_object_object_add(opts, "ignore_files", arr);
 	json_object_object_add(opts, "fail_on", jstr(r->opts->fail_on == DD_SEVERITY_NONE ? "any" : dd_severity_name(r->opts->fail_on)));
-	json_object_object_add(root, "options", opts);
-	arr = json_object_new_array();
-	json_object_object_add(root, "changes", arr);
-	for (i = 0; i < n && rc == 0; i++) {
+	jout_value(&w, "options", opts);
+	jout_open(&w, "changes", '[');
+	for (i = 0; i < n && rc == 0 && w.rc == 0; i++) {
 		rc = change_json(r, dd_diff_change(r->diff, i), &o);
 		if (rc == 0)
-			json_object_array_add(arr, o);
+			jout_value(&w, NULL, o);
 	}
-	arr = json_object_new_array();
-	json_object_object_add(root, "findings", arr);
-	for (i = 0; rc == 0 && i < dd_findings_count(r->findings); i++) {
-		const struct dd_finding *f = dd_findings_get(r->findings, i);
-		struct json_object *pa = json_object_new_array(), *pb = NULL;
-		size_t k;
-
-		o = json_object_new_object();
-		json_object_object_add(o, "rule", jstr(f->rule->id));
-		json_object_object_add(o, "family", jstr(f->rule->family));
-		json_object_object_add(o, "severity", jstr(dd_severity_name(f->severity)));
-		json_object_object_add(o, "title", jstr(f->rule->title));
-		for (k = 0; rc == 0 && k < f->npaths; k++) {
-			struct json_object *p = json_object_new_object();
-
-			rc = add_path(p, f->paths[k].path, f->paths[k].len);
-			json_object_array_add(pa, json_object_get(json_object_object_get(p, "path")));
-			if (json_object_object_get(p, "path_bytes") && !pb) {
-				size_t j;
-
-				/* Aligned with "paths": null where the path is valid UTF-8. */
-				pb = json_object_new_array();
-				for (j = 0; j < k; j++)
-					json_object_array_add(pb, NULL);
-			}
-			if (pb)
-				json_object_array_add(pb, json_object_get(json_object_object_get(p, "path_bytes")));
-			json_object_put(p);
-		}
-		json_object_object_add(o, "paths", pa);
-		if (pb)
-			json_object_object_add(o, "paths_bytes", pb);
-		if (f->package) {
-			struct json_object *pk = json_object_new_object();
-
-			json_object_object_add(pk, "ecosystem", jstr(f->package->ecosystem));
-			json_object_object_add(pk, "name", jstr(f->package->name));
-			json_object_object_add(pk, "version", jstr(f->package->version));
-			json_object_object_add(pk, "old_version", jstr(f->package->old_version));
-			json_object_object_add(o, "package", pk);
-		}
-		if (f->suppressed_by)
-			json_object_object_add(o, "suppressed", jstr(f->suppressed_by));
-		json_object_object_add(o, "attack", jstr(f->rule->attack));
-		json_object_object_add(o, "detail", jstr(f->detail));
-		json_object_object_add(o, "remediation", jstr(f->rule->help));
-		json_object_array_add(arr, o);
+	jout_close(&w, ']');
+	jout_open(&w, "findings", '[');
+	for (i = 0; rc == 0 && w.rc == 0 && i < dd_findings_count(r->findings); i++) {
+		o = finding_json(dd_findings_get(r->findings, i), &rc);
+		if (rc == 0)
+			jout_value(&w, NULL, o);
+		else
+			json_object_put(o);
 	}
+	jout_close(&w, ']');
 	arr = json_object_new_array();
-	json_object_object_add(root, "warnings", arr);
 	for (i = 0; r->img && i < dd_image_warning_count(r->img); i++)
 		json_object_array_add(arr, jstr(dd_image_warning(r->img, i)));
 	for (i = 0; r->opts->target_tree && i < dd_tree_warning_count(r->opts->target_tree); i++) {
-		const char *w = dd_tree_warning(r->opts->target_tree, i);
+		const char *wn = dd_tree_warning(r->opts->target_tree, i);
 		struct dd__buf b = DD__BUF_INIT;
 
-		if (dd__escape_invalid_utf8(&b, w, strlen(w)) == 0 && b.data)
+		if (dd__escape_invalid_utf8(&b, wn, strlen(wn)) == 0 && b.data)
 			json_object_array_add(arr, json_object_new_string_len(b.data, (int)b.len));
 		dd__buf_free(&b);
 	}
+	jout_value(&w, "warnings", arr);
 	if (dd__report_live(r))
-		json_object_object_add(root, "live", dd__live_json(r));
-	json_object_object_add(root, "summary", summary_json(r));
-	if (rc == 0)
-		rc = emit(r, root);
-	json_object_put(root);
-	return rc;
+		jout_value(&w, "live", dd__live_json(r));
+	jout_value(&w, "summary", summary_json(r));
+	jout_close(&w, '}');
+	jout_raw(&w, "\n", 1);
+	return rc ? rc : w.rc;
 }
 
 /* ---- SARIF ---- */
+
+static int emit(struct dd__report *r, struct json_object *root)
+{
+	const char *s = json_object_to_json_string_ext(root, JSON_FLAGS);
+
+	if (!s)
+		return DD_ENOMEM;
+	return fputs(s, r->f) < 0 || fputc('\n', r->f) == EOF ? DD_EIO : 0;
+}
 
 static const char *sarif_level(enum dd_severity s)
 {

@@ -202,22 +202,23 @@ static int encode(struct dd_image *img, const struct dd_tree *t, struct writer *
 		goto out;
 	for (i = 0; i < n; i++) {
 		const struct dd_entry *e = dd_tree_entry(t, i);
+		const struct dd_entry_extra *x = e->extra;
 
 		offsets[i] = w->written + b->len;
 		if (put_u(b, e->type, 1) || put_u(b, e->exec, 1) || put_u(b, e->elf_machine, 2) ||
 		    put_u(b, e->mode, 4) || put_u(b, e->flags, 4) || put_u(b, (uint32_t)e->layer, 4) ||
 		    put_u(b, e->uid, 8) || put_u(b, e->gid, 8) || put_u(b, e->size, 8) ||
 		    put_u(b, e->ino, 8) || put_u(b, (uint64_t)e->mtime, 8) || put_u(b, e->mtime_nsec, 4) ||
-		    put_u(b, e->rdev_major, 4) || put_u(b, e->rdev_minor, 4) ||
+		    put_u(b, x->rdev_major, 4) || put_u(b, x->rdev_minor, 4) ||
 		    put_u(b, e->has_sha256, 1) || (e->has_sha256 && dd__buf_put(b, e->sha256, 32)) ||
 		    put_bytes(b, e->path, e->path_len, true) ||
-		    put_bytes(b, e->target, e->target_len, e->target != NULL) || put_u(b, e->nxattrs, 4))
+		    put_bytes(b, e->target, e->target_len, e->target != NULL) || put_u(b, x->nxattrs, 4))
 			goto out;
-		for (k = 0; k < e->nxattrs; k++)
-			if (put_bytes(b, e->xattrs[k].name, strlen(e->xattrs[k].name), true) ||
-			    put_bytes(b, e->xattrs[k].value, e->xattrs[k].len, true))
+		for (k = 0; k < x->nxattrs; k++)
+			if (put_bytes(b, x->xattrs[k].name, strlen(x->xattrs[k].name), true) ||
+			    put_bytes(b, x->xattrs[k].value, x->xattrs[k].len, true))
 				goto out;
-		if (put_bytes(b, e->content, e->content_len, e->content != NULL))
+		if (put_bytes(b, x->content, x->content_len, x->content != NULL))
 			goto out;
 		if (preloaded(e))
 			npre++;
@@ -472,12 +473,14 @@ static bool decode_entry(struct dd_tree *t, const unsigned char *p0, const unsig
 	struct dd_ctx *ctx = t->ctx;
 	struct reader r = { p0, end, false };
 	struct dd_entry e, *slot;
+	struct dd_entry_extra x;
 	const unsigned char *p;
 	size_t len;
 	bool present;
 	uint32_t k;
 
 	memset(&e, 0, sizeof(e));
+	memset(&x, 0, sizeof(x));
 	e.type = (enum dd_type)get_u(&r, 1);
 	e.exec = (enum dd_exec)get_u(&r, 1);
 	e.elf_machine = (uint16_t)get_u(&r, 2);
@@ -490,8 +493,8 @@ static bool decode_entry(struct dd_tree *t, const unsigned char *p0, const unsig
 	e.ino = get_u(&r, 8);
 	e.mtime = (int64_t)get_u(&r, 8);
 	e.mtime_nsec = (uint32_t)get_u(&r, 4);
-	e.rdev_major = (uint32_t)get_u(&r, 4);
-	e.rdev_minor = (uint32_t)get_u(&r, 4);
+	x.rdev_major = (uint32_t)get_u(&r, 4);
+	x.rdev_minor = (uint32_t)get_u(&r, 4);
 	e.has_sha256 = get_u(&r, 1) != 0;
 	if (e.has_sha256) {
 		if (r.end - r.p < 32)
@@ -511,13 +514,13 @@ static bool decode_entry(struct dd_tree *t, const unsigned char *p0, const unsig
 	if (present && !(e.target = dd__arena_strndup(&t->arena, (const char *)p, len)))
 		return false;
 	e.target_len = (uint32_t)len;
-	e.nxattrs = (uint32_t)get_u(&r, 4);
-	if (e.nxattrs > 1024)
+	x.nxattrs = (uint32_t)get_u(&r, 4);
+	if (x.nxattrs > 1024)
 		return false;
-	if (e.nxattrs) {
-		struct dd_xattr *xs = dd__arena_alloc(&t->arena, e.nxattrs * sizeof(*xs));
+	if (x.nxattrs) {
+		struct dd_xattr *xs = dd__arena_alloc(&t->arena, x.nxattrs * sizeof(*xs));
 
-		for (k = 0; xs && k < e.nxattrs && !r.bad; k++) {
+		for (k = 0; xs && k < x.nxattrs && !r.bad; k++) {
 			p = get_bytes(&r, &len, &present);
 			xs[k].name = present ? dd__arena_strndup(&t->arena, (const char *)p, len) : NULL;
 			p = get_bytes(&r, &len, &present);
@@ -529,17 +532,25 @@ static bool decode_entry(struct dd_tree *t, const unsigned char *p0, const unsig
 		}
 		if (!xs || r.bad)
 			return false;
-		e.xattrs = xs;
+		x.xattrs = xs;
 	}
 	p = get_bytes(&r, &len, &present);
 	if (present) {
-		e.content = (const unsigned char *)dd__arena_strndup(&t->arena, (const char *)p, len);
-		e.content_len = (uint32_t)len;
-		if (!e.content)
+		x.content = (const unsigned char *)dd__arena_strndup(&t->arena, (const char *)p, len);
+		x.content_len = (uint32_t)len;
+		if (!x.content)
 			return false;
 	}
 	if (r.bad || r.p != r.end)
 		return false;
+	e.extra = &dd__no_extra;
+	if (memcmp(&x, &dd__no_extra, sizeof(x)) != 0) {
+		struct dd_entry_extra *own = dd__entry_extra(&t->arena, &e);
+
+		if (!own)
+			return false;
+		*own = x;
+	}
 	*slot = e;
 	return true;
 }

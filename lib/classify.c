@@ -186,7 +186,9 @@ static magic_t magic_handle(const struct dd__magic_db *db)
 
 static size_t magic_len(const struct dd_entry *e)
 {
-	return e->head_len > TEXT_HEAD && !memchr(e->head, '\0', TEXT_HEAD) ? TEXT_HEAD : e->head_len;
+	const struct dd_entry_extra *x = e->extra;
+
+	return x->head_len > TEXT_HEAD && !memchr(x->head, '\0', TEXT_HEAD) ? TEXT_HEAD : x->head_len;
 }
 
 /* ---- describing ahead, on several threads ---- */
@@ -210,7 +212,7 @@ static void *describe_worker(void *arg)
 	size_t i;
 
 	while (m && (i = atomic_fetch_add(&p->next, 1)) < p->n) {
-		const char *s = magic_buffer(m, p->jobs[i].e->head, magic_len(p->jobs[i].e));
+		const char *s = magic_buffer(m, p->jobs[i].e->extra->head, magic_len(p->jobs[i].e));
 
 		p->jobs[i].text = s ? strdup(s) : NULL;
 	}
@@ -223,8 +225,8 @@ static bool wants_description(const struct dd_change *c)
 {
 	const struct dd_entry *a = c->after;
 
-	return !(c->flags & DD_CHANGE_IGNORED) && (c->flags & DD_CHANGE_NEW_EXEC) && a && a->head &&
-	       a->head_len && a->has_sha256;
+	return !(c->flags & DD_CHANGE_IGNORED) && (c->flags & DD_CHANGE_NEW_EXEC) && a && a->extra->head &&
+	       a->extra->head_len && a->has_sha256;
 }
 
 /*
@@ -303,14 +305,14 @@ const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e)
 	const char *s;
 	bool fresh = true;
 
-	if (!e || !e->head || !e->head_len)
+	if (!e || !e->extra->head || !e->extra->head_len)
 		return NULL;
 	if (e->has_sha256 && (memo = described_claim(fs, e->sha256, &fresh)) && !fresh)
 		return memo->text;
 	dd__magic_db_map(&fs->magic_db);
 	if (!fs->magic && !(fs->magic = magic_handle(&fs->magic_db)))
 		return NULL;
-	s = magic_buffer(fs->magic, e->head, magic_len(e));
+	s = magic_buffer(fs->magic, e->extra->head, magic_len(e));
 	s = s ? dd__findings_strdup(fs, s, strlen(s)) : NULL;
 	if (memo)
 		memo->text = s;
@@ -588,8 +590,8 @@ static int privilege(struct dd_findings *fs, const struct dd_tree *target, const
 		const struct dd_entry *partner = NULL;
 		size_t i;
 
-		if (a->hardlink)
-			partner = dd_tree_find(target, a->hardlink, a->hardlink_len);
+		if (a->extra->hardlink)
+			partner = dd_tree_find(target, a->extra->hardlink, a->extra->hardlink_len);
 		for (i = 0; !partner && target && i < dd_tree_count(target); i++) {
 			const struct dd_entry *e = dd_tree_entry(target, i);
 
@@ -849,18 +851,20 @@ static int accounts(struct dd_findings *fs, const struct dd_diff *diff, const st
 		return 0;
 	tp = dd_tree_find(target, "/etc/passwd", 11); /* changed, so in an upper dir too */
 	ip = image ? dd_tree_find(image, "/etc/passwd", 11) : NULL;
-	if (!tp || !tp->content)
+	if (!tp || !tp->extra->content)
 		return 0;
-	p = (const char *)tp->content;
-	end = p + tp->content_len;
+	p = (const char *)tp->extra->content;
+	end = p + tp->extra->content_len;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p)), *c1;
 
 		if (!eol)
 			eol = end;
 		c1 = memchr(p, ':', (size_t)(eol - p));
-		if (c1 && c1 > p && passwd_uid(tp->content, tp->content_len, p, (size_t)(c1 - p)) == 0 &&
-		    !(ip && ip->content && passwd_uid(ip->content, ip->content_len, p, (size_t)(c1 - p)) == 0)) {
+		if (c1 && c1 > p &&
+		    passwd_uid(tp->extra->content, tp->extra->content_len, p, (size_t)(c1 - p)) == 0 &&
+		    !(ip && ip->extra->content &&
+		      passwd_uid(ip->extra->content, ip->extra->content_len, p, (size_t)(c1 - p)) == 0)) {
 			struct dd_finding *f = dd__finding_add(fs, "DD-PERS-002", c);
 			struct dd__buf q = DD__BUF_INIT;
 

@@ -78,9 +78,9 @@ static bool xattr_compared(const char *name)
 
 static const struct dd_xattr *next_compared(const struct dd_entry *e, uint32_t *i)
 {
-	while (*i < e->nxattrs && !xattr_compared(e->xattrs[*i].name))
+	while (*i < e->extra->nxattrs && !xattr_compared(e->extra->xattrs[*i].name))
 		(*i)++;
-	return *i < e->nxattrs ? &e->xattrs[(*i)++] : NULL;
+	return *i < e->extra->nxattrs ? &e->extra->xattrs[(*i)++] : NULL;
 }
 
 static uint32_t xattr_diff(const struct dd_entry *a, const struct dd_entry *b)
@@ -140,7 +140,8 @@ static uint32_t compare(const struct dd_entry *a, const struct dd_entry *b)
 	if (a->mtime != b->mtime || a->mtime_nsec != b->mtime_nsec)
 		attrs |= DD_ATTR_MTIME;
 	if ((a->type == DD_TYPE_CHAR || a->type == DD_TYPE_BLOCK) &&
-	    (a->rdev_major != b->rdev_major || a->rdev_minor != b->rdev_minor))
+	    (a->extra->rdev_major != b->extra->rdev_major ||
+	     a->extra->rdev_minor != b->extra->rdev_minor))
 		attrs |= DD_ATTR_RDEV;
 	attrs |= xattr_diff(a, b);
 	return attrs;
@@ -154,11 +155,12 @@ static uint32_t compare(const struct dd_entry *a, const struct dd_entry *b)
 static bool links_changed(const struct dd_tree *image, const struct dd_tree *target,
 			  const struct dd_entry *b, const struct dd_entry *a)
 {
+	const struct dd_entry_extra *ax = a->extra, *bx = b->extra;
 	const struct dd_entry *p;
 
-	if (a->hardlink && (p = dd_tree_find(image, a->hardlink, a->hardlink_len)) && p->ino != b->ino)
+	if (ax->hardlink && (p = dd_tree_find(image, ax->hardlink, ax->hardlink_len)) && p->ino != b->ino)
 		return true;
-	if (b->hardlink && target && (p = dd_tree_find(target, b->hardlink, b->hardlink_len)) &&
+	if (bx->hardlink && target && (p = dd_tree_find(target, bx->hardlink, bx->hardlink_len)) &&
 	    p->ino != a->ino)
 		return true;
 	return false;

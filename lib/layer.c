@@ -572,9 +572,13 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 			/* Heads feed libmagic's word on executables only: don't keep the rest. */
 			if (s->head_bytes && size && (n->e.exec != DD_EXEC_NONE || (n->e.mode & 0111))) {
 				size_t k = size < s->head_bytes ? size : s->head_bytes;
+				struct dd_entry_extra *x = dd__entry_extra(&s->tree->arena, &n->e);
 
-				n->e.head = (const unsigned char *)dd__arena_strndup(&s->tree->arena, p, k);
-				n->e.head_len = n->e.head ? (uint32_t)k : 0;
+				if (x)
+					x->head = (const unsigned char *)dd__arena_strndup(&s->tree->arena, p, k);
+				if (!x || !x->head)
+					return serr(s, DD_ENOMEM, "out of memory");
+				x->head_len = (uint32_t)k;
 			}
 		}
 		if (dd__hasher_update(s->file_h, p, size))
@@ -596,9 +600,12 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 			return s->err;
 	}
 	if (keep && pos == want) {
-		n->e.content = (const unsigned char *)dd__arena_strndup(&s->tree->arena,
-				s->content.data ? s->content.data : "", s->content.len);
-		n->e.content_len = n->e.content ? s->content.len : 0;
+		struct dd_entry_extra *x = dd__entry_extra(&s->tree->arena, &n->e);
+
+		if (!x || !(x->content = (const unsigned char *)dd__arena_strndup(&s->tree->arena,
+				s->content.data ? s->content.data : "", s->content.len)))
+			return serr(s, DD_ENOMEM, "out of memory");
+		x->content_len = (uint32_t)s->content.len;
 	}
 	if (pos < want && hash_zeros(s, want - pos))
 		return s->err;
@@ -656,8 +663,14 @@ static int read_xattrs(struct stream *s, struct dd_tree *t, struct archive_entry
 			i--;
 		}
 	}
-	n->e.xattrs = xs;
-	n->e.nxattrs = (uint32_t)k;
+	if (k) {
+		struct dd_entry_extra *x = dd__entry_extra(&t->arena, &n->e);
+
+		if (!x)
+			return serr(s, DD_ENOMEM, "out of memory");
+		x->xattrs = xs;
+		x->nxattrs = (uint32_t)k;
+	}
 	return 0;
 }
 
@@ -830,9 +843,14 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 	n->e.gid = (uint64_t)archive_entry_gid(e);
 	n->e.mtime = archive_entry_mtime(e);
 	n->e.mtime_nsec = (uint32_t)archive_entry_mtime_nsec(e);
-	if (type == DD_TYPE_CHAR || type == DD_TYPE_BLOCK) {
-		n->e.rdev_major = (uint32_t)archive_entry_rdevmajor(e);
-		n->e.rdev_minor = (uint32_t)archive_entry_rdevminor(e);
+	if ((type == DD_TYPE_CHAR || type == DD_TYPE_BLOCK) &&
+	    (archive_entry_rdevmajor(e) || archive_entry_rdevminor(e))) {
+		struct dd_entry_extra *x = dd__entry_extra(&t->arena, &n->e);
+
+		if (!x)
+			return serr(s, DD_ENOMEM, "out of memory");
+		x->rdev_major = (uint32_t)archive_entry_rdevmajor(e);
+		x->rdev_minor = (uint32_t)archive_entry_rdevminor(e);
 	}
 	if (type == DD_TYPE_SYMLINK) {
 		const char *target = archive_entry_symlink(e);

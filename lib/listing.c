@@ -86,32 +86,33 @@ int dd__entry_json(const struct dd_entry *e, bool with_content, struct json_obje
 	}
 	if (e->target && put_bytes(o, "target", "target_bytes", e->target, e->target_len))
 		goto out;
-	if (e->hardlink && put_bytes(o, "hardlink", "hardlink_bytes", e->hardlink, e->hardlink_len))
+	if (e->extra->hardlink &&
+	    put_bytes(o, "hardlink", "hardlink_bytes", e->extra->hardlink, e->extra->hardlink_len))
 		goto out;
 	if (e->type == DD_TYPE_CHAR || e->type == DD_TYPE_BLOCK) {
-		json_object_object_add(o, "rdev_major", json_object_new_int64(e->rdev_major));
-		json_object_object_add(o, "rdev_minor", json_object_new_int64(e->rdev_minor));
+		json_object_object_add(o, "rdev_major", json_object_new_int64(e->extra->rdev_major));
+		json_object_object_add(o, "rdev_minor", json_object_new_int64(e->extra->rdev_minor));
 	}
-	if (e->nxattrs) {
+	if (e->extra->nxattrs) {
 		struct dd_caps caps;
 		const struct dd_xattr *cap = dd_entry_xattr(e, "security.capability");
 
 		x = json_object_new_object();
 		json_object_object_add(o, "xattrs", x);
-		for (i = 0; i < e->nxattrs; i++) {
+		for (i = 0; i < e->extra->nxattrs; i++) {
 			b.len = 0;
-			if (dd__base64(&b, e->xattrs[i].value, e->xattrs[i].len) ||
+			if (dd__base64(&b, e->extra->xattrs[i].value, e->extra->xattrs[i].len) ||
 			    dd__buf_grow(&b, 0))
 				goto out;
-			json_object_object_add(x, e->xattrs[i].name,
+			json_object_object_add(x, e->extra->xattrs[i].name,
 					       json_object_new_string_len(b.data, (int)b.len));
 		}
 		if (cap && dd_caps_decode(&caps, cap->value, cap->len) == 0)
 			json_object_object_add(o, "capabilities", caps_json(&caps));
 	}
-	if (with_content && e->content) {
+	if (with_content && e->extra->content) {
 		b.len = 0;
-		if (dd__base64(&b, e->content, e->content_len) || dd__buf_grow(&b, 0))
+		if (dd__base64(&b, e->extra->content, e->extra->content_len) || dd__buf_grow(&b, 0))
 			goto out;
 		json_object_object_add(o, "content", json_object_new_string_len(b.data, (int)b.len));
 	}
@@ -178,13 +179,13 @@ static int text_line(const struct dd_entry *e, struct dd__buf *b)
 		if (!rc)
 			rc = dd__quote_path(b, e->target, e->target_len);
 	}
-	if (!rc && e->hardlink) {
+	if (!rc && e->extra->hardlink) {
 		rc = dd__buf_puts(b, " => ");
 		if (!rc)
-			rc = dd__quote_path(b, e->hardlink, e->hardlink_len);
+			rc = dd__quote_path(b, e->extra->hardlink, e->extra->hardlink_len);
 	}
 	if (!rc && (e->type == DD_TYPE_CHAR || e->type == DD_TYPE_BLOCK))
-		rc = dd__buf_printf(b, " [%u,%u]", e->rdev_major, e->rdev_minor);
+		rc = dd__buf_printf(b, " [%u,%u]", e->extra->rdev_major, e->extra->rdev_minor);
 	if (!rc && cap && dd_caps_decode(&caps, cap->value, cap->len) == 0) {
 		unsigned i;
 		bool first = true;

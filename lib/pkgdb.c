@@ -154,6 +154,14 @@ struct lines {
 	size_t no;
 };
 
+/* The lines of E's kept content. */
+static struct lines lines_of(const struct dd_entry *e)
+{
+	const char *p = (const char *)e->extra->content;
+
+	return (struct lines){ p, p + e->extra->content_len, 0 };
+}
+
 static bool next_line(struct lines *l, const char **s, size_t *n)
 {
 	const char *eol;
@@ -339,7 +347,7 @@ static int dpkg_stanza(struct dd__pkgdb *db, const struct dd_entry *e, const str
 /* deb822 stanzas: "Field: value", continuation lines indented, blank lines between. */
 static int dpkg_parse(struct dd__pkgdb *db, const struct dd_entry *e, bool status_d)
 {
-	struct lines l = { (const char *)e->content, (const char *)e->content + e->content_len, 0 };
+	struct lines l = lines_of(e);
 	struct stanza st;
 	bool in_field = false;
 	const char *s;
@@ -411,7 +419,7 @@ static int dpkg_list(struct dd__pkgdb *db, const struct dd_entry *e, size_t base
 
 static int apk_parse(struct dd__pkgdb *db, const struct dd_entry *e)
 {
-	struct lines l = { (const char *)e->content, (const char *)e->content + e->content_len, 0 };
+	struct lines l = lines_of(e);
 	struct dd__buf path = DD__BUF_INIT;
 	struct dd__pkg *p = NULL;
 	const char *dir = NULL, *s;
@@ -513,7 +521,7 @@ static const char *pep503(struct dd__pkgdb *db, const char *s, size_t n)
 /* RFC 822 headers up to the first blank line: Name and Version. */
 static int python_parse(struct dd__pkgdb *db, const struct dd_entry *e)
 {
-	struct lines l = { (const char *)e->content, (const char *)e->content + e->content_len, 0 };
+	struct lines l = lines_of(e);
 	const char *name = NULL, *version = NULL, *s;
 	size_t name_n = 0, version_n = 0, n, dir, site;
 	struct dd__pkg *p;
@@ -660,7 +668,7 @@ static int record_parse(struct dd__pkgdb *db, const struct dd_entry *e)
 {
 	struct dd__buf f[3] = { DD__BUF_INIT, DD__BUF_INIT, DD__BUF_INIT }, path = DD__BUF_INIT;
 	const struct dd__pkg *p = db->last_python;
-	const char *s = (const char *)e->content;
+	const char *s = (const char *)e->extra->content;
 	size_t i = 0, nf, dir = dd__path_parent_len(e->path, e->path_len), rows = 0;
 	int rc;
 
@@ -668,7 +676,7 @@ static int record_parse(struct dd__pkgdb *db, const struct dd_entry *e)
 	if (!p || p->db_len <= dir || memcmp(p->db, e->path, dir) || p->db[dir] != '/' ||
 	    memchr(p->db + dir + 1, '/', p->db_len - dir - 1))
 		return 0;
-	while ((rc = csv_record(s, e->content_len, &i, f, &nf)) == 1) {
+	while ((rc = csv_record(s, e->extra->content_len, &i, f, &nf)) == 1) {
 		unsigned char *sha;
 		const char *copy;
 		bool bad;
@@ -719,7 +727,8 @@ static int npm_parse(struct dd__pkgdb *db, const struct dd_entry *e)
 	struct dd__pkg *p;
 	int rc;
 
-	rc = dd__json_parse(db->ctx, "package.json", (const char *)e->content, e->content_len, &obj);
+	rc = dd__json_parse(db->ctx, "package.json", (const char *)e->extra->content,
+			    e->extra->content_len, &obj);
 	if (rc) {
 		if (rc != DD_ENOMEM)
 			rc = why(db, "%s", dd_ctx_error(db->ctx));
@@ -834,18 +843,20 @@ int dd__pkgdb_add(struct dd__pkgdb *db, const struct dd_entry *e)
 	db->files++;
 	if (kind == DB_DPKG_LIST || kind == DB_DPKG_MD5SUMS)
 		return dpkg_list(db, e, off, kind == DB_DPKG_MD5SUMS);
-	if (!e->content && e->size > 0) {
+	if (!e->extra->content && e->size > 0) {
 		rc = why(db, "content not available (unreadable, or over %u bytes)", DD__CONTENT_MAX);
-	} else if (e->content && memchr(e->content, '\0', e->content_len)) {
+	} else if (e->extra->content && memchr(e->extra->content, '\0', e->extra->content_len)) {
 		rc = why(db, "binary data (a NUL byte)");
 	} else {
 		/* An empty file may have no content buffer: parse "" instead. */
 		struct dd_entry view = *e;
+		struct dd_entry_extra x = *e->extra;
 
-		if (!view.content) {
-			view.content = (const unsigned char *)"";
-			view.content_len = 0;
+		if (!x.content) {
+			x.content = (const unsigned char *)"";
+			x.content_len = 0;
 		}
+		view.extra = &x;
 		switch (kind) {
 		case DB_DPKG_STATUS: rc = dpkg_parse(db, &view, false); break;
 		case DB_DPKG_STATUS_D: rc = dpkg_parse(db, &view, true); break;
@@ -949,17 +960,18 @@ static const struct dd__pkg *dpkg_by_name(const struct dd__pkgdb *db, const char
 static int read_filelist(struct dd__pkgdb *db, const struct filelist *fl)
 {
 	const struct dd_entry *e = fl->e;
-	struct lines l = { (const char *)e->content, (const char *)e->content + e->content_len, 0 };
+	struct lines l = lines_of(e);
 	const struct dd__pkg *p = dpkg_by_name(db, fl->name, fl->name_len, fl->arch, fl->arch_len);
 	const char *s;
 	size_t n;
 
 	if (!p)
 		return 0;  /* a list of a package not installed */
-	if (!e->content || memchr(e->content, '\0', e->content_len)) {
+	if (!e->extra->content || memchr(e->extra->content, '\0', e->extra->content_len)) {
 		if (e->size == 0)
 			return 0;
-		return record_error(db, e, e->content ? "binary data (a NUL byte)" : "content not available");
+		return record_error(db, e, e->extra->content ? "binary data (a NUL byte)"
+							     : "content not available");
 	}
 	while (next_line(&l, &s, &n)) {
 		if (fl->md5sums) {

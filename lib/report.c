@@ -172,8 +172,9 @@ static int text_change(struct dd__report *r, struct dd__buf *b, const struct dd_
 		if (dd__buf_puts(b, "  -> ") || dd__quote_path(b, c->after->target, c->after->target_len))
 			return DD_ENOMEM;
 	}
-	if (c->kind == DD_CHANGE_ADDED && c->after->hardlink &&
-	    (dd__buf_puts(b, "  => ") || dd__quote_path(b, c->after->hardlink, c->after->hardlink_len)))
+	if (c->kind == DD_CHANGE_ADDED && c->after->extra->hardlink &&
+	    (dd__buf_puts(b, "  => ") ||
+	     dd__quote_path(b, c->after->extra->hardlink, c->after->extra->hardlink_len)))
 		return DD_ENOMEM;
 	if ((c->flags & DD_CHANGE_NEW_EXEC) && dd__buf_puts(b, "  [executable]"))
 		return DD_ENOMEM;

@@ -123,6 +123,7 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 	struct dd_ctx *ctx = img->ctx;
 	struct dd__node *parent, *n;
 	struct json_object *xs, *imp;
+	struct dd_entry_extra x;
 	enum dd_type type = dd_type_from_name(dd__json_str(o, "type"));
 	const char *sha = dd__json_str(o, "sha256");
 	uint64_t v;
@@ -130,6 +131,7 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 	bool present;
 	int rc;
 
+	memset(&x, 0, sizeof(x));
 	if (get_bytes(o, "path", "path_bytes", tmp, &present) || !present || !type)
 		return dd__error(ctx, DD_EFORMAT, "%s: entry without a valid path or type", where);
 	if (tmp->len == 0 || tmp->data[0] != '/' || dd__path_normalize(path, tmp->data, tmp->len) ||
@@ -178,9 +180,9 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 		n->e.ino = lead->e.ino;
 	}
 	if (get_u64(o, "rdev_major", &v) && v <= UINT32_MAX)
-		n->e.rdev_major = (uint32_t)v;
+		x.rdev_major = (uint32_t)v;
 	if (get_u64(o, "rdev_minor", &v) && v <= UINT32_MAX)
-		n->e.rdev_minor = (uint32_t)v;
+		x.rdev_minor = (uint32_t)v;
 	xs = dd__json_obj(o, "xattrs");
 	if (xs) {
 		size_t k = 0, count = (size_t)json_object_object_length(xs);
@@ -203,15 +205,22 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 			arr[k].len = tmp->len;
 			k++;
 		}
-		n->e.xattrs = arr;
-		n->e.nxattrs = (uint32_t)k;
+		x.xattrs = arr;
+		x.nxattrs = (uint32_t)k;
 	}
 	if (get_bytes(o, "content", "content", tmp, &present) || (present && n->e.type != DD_TYPE_FILE))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid content", where);
 	if (present) {
-		n->e.content = (const unsigned char *)dd__arena_strndup(&t->arena,
+		x.content = (const unsigned char *)dd__arena_strndup(&t->arena,
 				tmp->data ? tmp->data : "", tmp->len);
-		n->e.content_len = tmp->len;
+		x.content_len = (uint32_t)tmp->len;
+	}
+	if (memcmp(&x, &dd__no_extra, sizeof(x)) != 0) {
+		struct dd_entry_extra *own = dd__entry_extra(&t->arena, &n->e);
+
+		if (!own)
+			return dd__error(ctx, DD_ENOMEM, "out of memory");
+		*own = x;
 	}
 	if (json_object_object_get_ex(o, "implicit", &imp) && json_object_get_boolean(imp))
 		n->e.flags |= DD_ENTRY_IMPLICIT;

@@ -85,6 +85,19 @@ static void table_delete(struct dd_tree *t, struct dd__node *n)
 	}
 }
 
+const struct dd_entry_extra dd__no_extra;
+
+struct dd_entry_extra *dd__entry_extra(struct dd__arena *a, struct dd_entry *e)
+{
+	struct dd_entry_extra *x = dd__arena_alloc(a, sizeof(*x));
+
+	if (x) {
+		*x = *e->extra;
+		e->extra = x;
+	}
+	return x;
+}
+
 int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx)
 {
 	struct dd_tree *t;
@@ -102,6 +115,7 @@ int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx)
 	if (!root)
 		goto out;
 	memset(root, 0, sizeof(*root));
+	root->e.extra = &dd__no_extra;
 	root->e.path = "/";
 	root->e.path_len = 1;
 	root->e.type = DD_TYPE_DIR;
@@ -157,6 +171,7 @@ static struct dd__node *node_new(struct dd_tree *t, const char *path, size_t len
 	else if (!(n = dd__arena_alloc(&t->arena, sizeof(*n))))
 		return NULL;
 	memset(n, 0, sizeof(*n));
+	n->e.extra = &dd__no_extra;
 	n->e.path = p;
 	n->e.path_len = len;
 	n->hash = path_hash(path, len);
@@ -227,6 +242,7 @@ static void reset_attrs(struct dd_tree *t, struct dd__node *n, enum dd_type type
 	size_t len = n->e.path_len;
 
 	memset(&n->e, 0, sizeof(n->e));
+	n->e.extra = &dd__no_extra;
 	n->e.path = path;
 	n->e.path_len = len;
 	n->e.type = type;
@@ -376,9 +392,14 @@ static int settle_hardlinks(struct dd_tree *t)
 		return DD_ENOMEM;
 	for (i = 0; i < t->nsorted; i++) {
 		struct dd_entry *e = (struct dd_entry *)t->sorted[i];
+		struct dd_entry_extra *x;
 
-		e->hardlink = NULL;
-		e->hardlink_len = 0;
+		if (e->extra->hardlink) {
+			if (!(x = dd__entry_extra(&t->arena, e)))
+				goto nomem;
+			x->hardlink = NULL;
+			x->hardlink_len = 0;
+		}
 		e->links = 1;
 		if (e->type != DD_TYPE_DIR && e->ino) {
 			refs[n].ino = e->ino;
@@ -391,15 +412,21 @@ static int settle_hardlinks(struct dd_tree *t)
 
 		for (j = i + 1; j < n && refs[j].ino == refs[i].ino; j++) {
 			struct dd_entry *e = (struct dd_entry *)t->sorted[refs[j].pos];
+			struct dd_entry_extra *x = dd__entry_extra(&t->arena, e);
 
-			e->hardlink = lead->path;
-			e->hardlink_len = lead->path_len;
+			if (!x)
+				goto nomem;
+			x->hardlink = lead->path;
+			x->hardlink_len = lead->path_len;
 		}
 		for (size_t k = i; k < j; k++)
 			((struct dd_entry *)t->sorted[refs[k].pos])->links = (uint32_t)(j - i);
 	}
 	free(refs);
 	return 0;
+nomem:
+	free(refs);
+	return DD_ENOMEM;
 }
 
 /* Once sorted, lookups are binary searches: the table's memory goes back. */
@@ -442,6 +469,7 @@ int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, 
 	if (!e)
 		return DD_ENOMEM;
 	memset(e, 0, sizeof(*e));
+	e->extra = &dd__no_extra;
 	e->path = dd__arena_strndup(&t->arena, path, len);
 	if (!e->path)
 		return DD_ENOMEM;
@@ -455,10 +483,18 @@ int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, 
 
 int dd__tree_finalize_appended(struct dd_tree *t)
 {
+	const struct dd_entry **shrunk;
+
 	if (t->finalized)
 		return 0;
 	if (!t->nsorted)
 		return dd__tree_finalize(t); /* nothing appended: the root alone */
+	/* Appending doubled the list as it went: give back what it did not fill. */
+	shrunk = realloc(t->sorted, t->nsorted * sizeof(*t->sorted));
+	if (shrunk) {
+		t->sorted = shrunk;
+		t->sorted_cap = t->nsorted;
+	}
 	if (settle_hardlinks(t))
 		return DD_ENOMEM;
 	t->finalized = true;
@@ -546,9 +582,9 @@ const struct dd_xattr *dd_entry_xattr(const struct dd_entry *e, const char *name
 {
 	uint32_t i;
 
-	for (i = 0; e && i < e->nxattrs; i++)
-		if (strcmp(e->xattrs[i].name, name) == 0)
-			return &e->xattrs[i];
+	for (i = 0; e && i < e->extra->nxattrs; i++)
+		if (strcmp(e->extra->xattrs[i].name, name) == 0)
+			return &e->extra->xattrs[i];
 	return NULL;
 }
 

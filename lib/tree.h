@@ -33,6 +33,15 @@ struct dd_tree {
 /* Record a warning on the tree (kept to the first thousand). */
 void dd__tree_warn(struct dd_tree *t, const char *fmt, ...) DD_PRINTF(2, 3);
 
+/* The extra fields of an entry that has none. */
+extern const struct dd_entry_extra dd__no_extra;
+/*
+ * E's extra fields made writable: a copy from arena A put in place of the
+ * old ones, which other entries (hard links copied from E) may share.
+ * NULL on ENOMEM.
+ */
+struct dd_entry_extra *dd__entry_extra(struct dd__arena *a, struct dd_entry *e);
+
 int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx);
 struct dd__node *dd__tree_lookup(struct dd_tree *t, const char *path, size_t len);
 

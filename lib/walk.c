@@ -25,8 +25,11 @@
 #define READ_CHUNK (1024 * 1024)
 
 
-static void set_attrs(struct dd_entry *e, const struct stat *st)
+/* E's attributes from ST; a device's numbers go in its extra fields, from arena A. */
+static int set_attrs(struct dd__arena *a, struct dd_entry *e, const struct stat *st)
 {
+	struct dd_entry_extra *x;
+
 	e->mode = st->st_mode & 07777;
 	if (S_ISREG(st->st_mode))
 		e->size = (uint64_t)st->st_size; /* replaced by the bytes read, when read */
@@ -36,10 +39,14 @@ static void set_attrs(struct dd_entry *e, const struct stat *st)
 	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
 	/* Inode numbers are only unique per filesystem. */
 	e->ino = ((uint64_t)st->st_dev << 40) ^ (uint64_t)st->st_ino;
-	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
-		e->rdev_major = major(st->st_rdev);
-		e->rdev_minor = minor(st->st_rdev);
+	/* 0:0 is every overlay whiteout: nothing to keep. */
+	if ((S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) && st->st_rdev != 0) {
+		if (!(x = dd__entry_extra(a, e)))
+			return DD_ENOMEM;
+		x->rdev_major = major(st->st_rdev);
+		x->rdev_minor = minor(st->st_rdev);
 	}
+	return 0;
 }
 
 static enum dd_type type_of(mode_t m)
@@ -200,8 +207,16 @@ static int xattrs_into(struct dd__arena *arena, uint64_t max_xattr, bool upper, 
 		}
 		xs[j] = x;
 	}
-	e->xattrs = xs;
-	e->nxattrs = (uint32_t)k;
+	if (k) {
+		struct dd_entry_extra *x = dd__entry_extra(arena, e);
+
+		if (!x) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		x->xattrs = xs;
+		x->nxattrs = (uint32_t)k;
+	}
 out:
 	free(list);
 	dd__buf_free(&pathbuf);
@@ -255,10 +270,16 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 			/* Heads feed libmagic's word on executables only: don't keep the rest. */
 			if (hs->head_bytes && (e->exec != DD_EXEC_NONE || (e->mode & 0111))) {
 				size_t k = (size_t)got < hs->head_bytes ? (size_t)got : hs->head_bytes;
+				struct dd_entry_extra *x = dd__entry_extra(&hs->arena, e);
 
-				e->head = (const unsigned char *)dd__arena_strndup(&hs->arena,
-						(const char *)hs->buf, k);
-				e->head_len = e->head ? (uint32_t)k : 0;
+				if (x)
+					x->head = (const unsigned char *)dd__arena_strndup(&hs->arena,
+							(const char *)hs->buf, k);
+				if (!x || !x->head) {
+					rc = DD_ENOMEM;
+					goto out;
+				}
+				x->head_len = (uint32_t)k;
 			}
 		}
 		if (dd__hasher_update(hs->h, hs->buf, (size_t)got) ||
@@ -278,9 +299,14 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 	e->has_sha256 = true;
 	e->size = total;
 	if (keep) {
-		e->content = (const unsigned char *)dd__arena_strndup(&hs->arena,
-				hs->content.data ? hs->content.data : "", hs->content.len);
-		e->content_len = e->content ? hs->content.len : 0;
+		struct dd_entry_extra *x = dd__entry_extra(&hs->arena, e);
+
+		if (!x || !(x->content = (const unsigned char *)dd__arena_strndup(&hs->arena,
+				hs->content.data ? hs->content.data : "", hs->content.len))) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		x->content_len = (uint32_t)hs->content.len;
 	}
 	if (fstat(fd, &post) != 0 || !same_version(&st, &post) || total != (uint64_t)st.st_size) {
 		e->flags |= DD_ENTRY_CHANGED;
@@ -584,7 +610,9 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 	rc = dd__tree_append(w->t, &e, w->path.data, w->path.len, type, -1);
 	if (rc)
 		return rc;
-	set_attrs(e, &st);
+	rc = set_attrs(&w->t->arena, e, &st);
+	if (rc)
+		return rc;
 	if (w->ctx->progress) {
 		w->progress.entries++;
 		if (type == DD_TYPE_FILE)
@@ -788,9 +816,10 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 		rc = dd__error(ctx, DD_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	set_attrs(root, &st);
+	rc = set_attrs(&w.t->arena, root, &st);
 	root->flags = 0;
-	rc = read_xattrs(&w, root, fd, -1, NULL);
+	if (rc == 0)
+		rc = read_xattrs(&w, root, fd, -1, NULL);
 	if (rc == 0)
 		rc = walk_dir(&w, fd, root, 0);
 	else

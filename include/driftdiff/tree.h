@@ -58,14 +58,10 @@ enum dd_exec {
 };
 
 /*
- * One filesystem object. Strings are NUL-terminated but are bytes, not
- * necessarily UTF-8; use the _len fields. Everything is borrowed from the
- * tree that holds the entry.
+ * What few entries have, kept apart so that a tree of many entries stays
+ * small. An entry without any of it points at an empty one: never NULL.
  */
-struct dd_entry {
-	/* Pointers first, then 8-, 4-, 2- and 1-byte fields: no padding inside. */
-	const char *path;       /* absolute: "/", "/etc/passwd" */
-	const char *target;     /* symlink target, NULL otherwise */
+struct dd_entry_extra {
 	const char *hardlink;   /* first path (in tree order) sharing its inode, or NULL */
 	const struct dd_xattr *xattrs; /* sorted by name */
 	const unsigned char *head; /* first bytes of a target's executable, for libmagic; or NULL */
@@ -74,19 +70,31 @@ struct dd_entry {
 	 * databases, account files: see dd_entry_content_kept()); else NULL.
 	 */
 	const unsigned char *content;
+	uint32_t hardlink_len;
+	uint32_t nxattrs;
+	uint32_t head_len;
+	uint32_t content_len;   /* at most 32 MiB */
+	uint32_t rdev_major, rdev_minor; /* char and block devices */
+};
+
+/*
+ * One filesystem object. Strings are NUL-terminated but are bytes, not
+ * necessarily UTF-8; use the _len fields. Everything is borrowed from the
+ * tree that holds the entry.
+ */
+struct dd_entry {
+	/* Pointers first, then 8-, 4-, 2- and 1-byte fields: no padding inside. */
+	const char *path;       /* absolute: "/", "/etc/passwd" */
+	const char *target;     /* symlink target, NULL otherwise */
+	const struct dd_entry_extra *extra; /* hard link, xattrs, kept bytes, device numbers */
 	uint64_t uid, gid;
 	uint64_t size;          /* content bytes of a regular file, else 0 */
 	int64_t mtime;          /* seconds since the epoch */
 	uint64_t ino;           /* entries sharing an inode are hard links; 0 unknown */
 	uint32_t path_len;      /* paths and targets are at most max-path bytes */
 	uint32_t target_len;
-	uint32_t hardlink_len;
-	uint32_t content_len;   /* at most 32 MiB */
-	uint32_t head_len;
-	uint32_t nxattrs;
 	uint32_t mode;          /* permission bits incl. setuid/setgid/sticky (07777) */
 	uint32_t mtime_nsec;
-	uint32_t rdev_major, rdev_minor; /* char and block devices */
 	uint32_t flags;         /* DD_ENTRY_* */
 	uint32_t links;         /* paths in this tree sharing the inode (1 when none) */
 	int layer;              /* index of the layer that last wrote it; -1 unknown */

@@ -135,9 +135,9 @@ static void same_entry(const struct dd_entry *a, const struct dd_entry *b)
 	assert_int_equal(a->has_sha256, b->has_sha256);
 	assert_memory_equal(a->sha256, b->sha256, 32);
 	assert_int_equal(a->target_len, b->target_len);
-	assert_int_equal(a->content_len, b->content_len);
-	if (a->content_len)
-		assert_memory_equal(a->content, b->content, a->content_len);
+	assert_int_equal(a->extra->content_len, b->extra->content_len);
+	if (a->extra->content_len)
+		assert_memory_equal(a->extra->content, b->extra->content, a->extra->content_len);
 }
 
 /* A whole tree read back from the cache is the tree the layers made. */
@@ -159,9 +159,10 @@ static void test_round_trip(void **state)
 	for (i = 0; i < dd_tree_count(built); i++)
 		same_entry(dd_tree_entry(cached, i), dd_tree_entry(built, i));
 	/* Hard links are settled again from the inode numbers. */
-	assert_non_null(dd_tree_find(cached, "/usr/bin/c", 10)->hardlink);
-	assert_string_equal(dd_tree_find(cached, "/usr/bin/c", 10)->hardlink, "/usr/bin/a");
-	assert_int_equal(dd_tree_find(cached, "/var/lib/dpkg/info/big.list", 27)->content_len, BIG);
+	assert_non_null(dd_tree_find(cached, "/usr/bin/c", 10)->extra->hardlink);
+	assert_string_equal(dd_tree_find(cached, "/usr/bin/c", 10)->extra->hardlink, "/usr/bin/a");
+	assert_int_equal(dd_tree_find(cached, "/var/lib/dpkg/info/big.list", 27)->extra->content_len,
+			 BIG);
 
 	/* The same without dd_image_cached(): the entry is read in windows. */
 	dd_image_free(f->second);

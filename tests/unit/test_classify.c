@@ -65,14 +65,29 @@ static struct dd__node *put(struct dd_tree *t, const char *path, enum dd_type ty
 		for (int k = 0; k < 32; k++)
 			n->e.sha256[k] = (unsigned char)(h >> (8 * (k % 8)));
 		n->e.size = content ? strlen(content) : 0;
-		n->e.content = (const unsigned char *)content;
-		n->e.content_len = content ? strlen(content) : 0;
+		if (content) {
+			struct dd_entry_extra *x = dd__entry_extra(&t->arena, &n->e);
+
+			assert_non_null(x);
+			x->content = (const unsigned char *)content;
+			x->content_len = strlen(content);
+		}
 		if (content && !strncmp(content, "#!", 2))
 			n->e.exec = DD_EXEC_SCRIPT;
 		if (content && !strncmp(content, "\177ELF", 4))
 			n->e.exec = DD_EXEC_ELF;
 	}
 	return n;
+}
+
+/* Give N the one xattr X. */
+static void set_xattr(struct dd_tree *t, struct dd__node *n, const struct dd_xattr *x)
+{
+	struct dd_entry_extra *e = dd__entry_extra(&t->arena, &n->e);
+
+	assert_non_null(e);
+	e->xattrs = x;
+	e->nxattrs = 1;
 }
 
 /* Both sides get the same file. */
@@ -174,8 +189,7 @@ static void test_privilege(void **state)
 	put(f->tgt, "/usr/bin/tool", DD_TYPE_FILE, 04755, "\177ELF-t");
 	put(f->img, "/usr/bin/ping", DD_TYPE_FILE, 0755, "\177ELF-p");
 	n = put(f->tgt, "/usr/bin/ping", DD_TYPE_FILE, 0755, "\177ELF-p");
-	n->e.xattrs = &x;
-	n->e.nxattrs = 1;
+	set_xattr(f->tgt, n, &x);
 	put(f->img, "/usr/lib/data", DD_TYPE_DIR, 0755, NULL);
 	put(f->tgt, "/usr/lib/data", DD_TYPE_DIR, 0777, NULL);
 	put(f->img, "/etc/conf", DD_TYPE_FILE, 0644, "c");
@@ -283,6 +297,7 @@ static void describe_all(unsigned jobs, char **details, size_t n)
 	for (i = 0; i < n; i++) {
 		char path[32];
 		struct dd__node *x;
+		struct dd_entry_extra *xx;
 
 		/* Scripts and text, every fourth a copy of the one before. */
 		if (i % 4 == 3)
@@ -292,8 +307,10 @@ static void describe_all(unsigned jobs, char **details, size_t n)
 				 "plain text number %zu\n", i);
 		snprintf(path, sizeof(path), "/opt/x%02zu", i);
 		x = put(tgt, path, DD_TYPE_FILE, 0755, contents[i]);
-		x->e.head = (const unsigned char *)contents[i];
-		x->e.head_len = (uint32_t)strlen(contents[i]);
+		xx = dd__entry_extra(&tgt->arena, &x->e);
+		assert_non_null(xx);
+		xx->head = (const unsigned char *)contents[i];
+		xx->head_len = (uint32_t)strlen(contents[i]);
 	}
 	assert_int_equal(dd__tree_finalize(img), 0);
 	assert_int_equal(dd__tree_finalize(tgt), 0);

@@ -65,6 +65,16 @@ static struct dd__node *file(struct dd_tree *t, const char *path, uint32_t mode,
 	return n;
 }
 
+/* Give N the one xattr X. */
+static void set_xattr(struct dd_tree *t, struct dd__node *n, const struct dd_xattr *x)
+{
+	struct dd_entry_extra *e = dd__entry_extra(&t->arena, &n->e);
+
+	assert_non_null(e);
+	e->xattrs = x;
+	e->nxattrs = 1;
+}
+
 /* Both trees get the same implicit parents, so only what a test sets differs. */
 static void run(struct fx *f, bool upper, bool all)
 {
@@ -226,12 +236,10 @@ static void test_xattrs(void **state)
 
 	file(f->img, "/a", 0644, 'a');
 	n = file(f->tgt, "/a", 0644, 'a');
-	n->e.xattrs = &selinux;
-	n->e.nxattrs = 1;
+	set_xattr(f->tgt, n, &selinux);
 	file(f->img, "/b", 0755, 'b');
 	n = file(f->tgt, "/b", 0755, 'b');
-	n->e.xattrs = &cap;
-	n->e.nxattrs = 1;
+	set_xattr(f->tgt, n, &cap);
 	run(f, false, false);
 	assert_null(change(f, "/a"));
 	assert_int_equal(change(f, "/b")->attrs, DD_ATTR_XATTRS | DD_ATTR_CAPS);

@@ -402,15 +402,15 @@ static void test_hardlink_to_lower(void **state)
 	assert_int_equal(sh->mode, 04755);
 	assert_int_equal(sh->gid, 10);
 	assert_int_equal(sh->layer, 1);
-	assert_non_null(sh->hardlink);
-	assert_string_equal(sh->hardlink, "/bin/busybox");
-	assert_int_equal(sh->hardlink_len, 12);
+	assert_non_null(sh->extra->hardlink);
+	assert_string_equal(sh->extra->hardlink, "/bin/busybox");
+	assert_int_equal(sh->extra->hardlink_len, 12);
 	expect_content(bb, data, sizeof(data) - 1);
-	assert_null(bb->hardlink);
+	assert_null(bb->extra->hardlink);
 	assert_true(sh->ino != 0);
 	assert_true(sh->ino == bb->ino);
 	assert_true(must(t, "/bin/other")->ino != bb->ino);
-	assert_null(must(t, "/bin/other")->hardlink);
+	assert_null(must(t, "/bin/other")->extra->hardlink);
 }
 
 /* A hard link in the same layer whose name sorts before its target's. */
@@ -430,9 +430,9 @@ static void test_hardlink_same_layer(void **state)
 	expect_content(orig, "py", 2);
 	assert_true(link->ino != 0 && link->ino == orig->ino);
 	/* "/usr/bin/python3" comes first in tree order, so it leads the group. */
-	assert_null(link->hardlink);
-	assert_non_null(orig->hardlink);
-	assert_string_equal(orig->hardlink, "/usr/bin/python3");
+	assert_null(link->extra->hardlink);
+	assert_non_null(orig->extra->hardlink);
+	assert_string_equal(orig->extra->hardlink, "/usr/bin/python3");
 }
 
 static void test_hardlink_missing_target(void **state)
@@ -604,10 +604,10 @@ static void test_xattr_capability(void **state)
 	ob_xattr(l0, "security.capability", cap, sizeof(cap));
 	t = tree_of(f);
 	e = must(t, "/bin/ping");
-	assert_int_equal(e->nxattrs, 2);
+	assert_int_equal(e->extra->nxattrs, 2);
 	/* Sorted by name. */
-	assert_string_equal(e->xattrs[0].name, "security.capability");
-	assert_string_equal(e->xattrs[1].name, "user.comment");
+	assert_string_equal(e->extra->xattrs[0].name, "security.capability");
+	assert_string_equal(e->extra->xattrs[1].name, "user.comment");
 	x = dd_entry_xattr(e, "security.capability");
 	assert_non_null(x);
 	assert_int_equal(x->len, sizeof(cap));
@@ -650,7 +650,7 @@ static void test_content_and_attributes(void **state)
 	assert_int_equal(e->uid, 1000);
 	assert_int_equal(e->gid, 1001);
 	assert_int_equal(e->mtime, 1700000000);
-	assert_null(e->hardlink);
+	assert_null(e->extra->hardlink);
 	e = must(t, "/sym");
 	assert_int_equal(e->type, DD_TYPE_SYMLINK);
 	assert_string_equal(e->target, "hello");

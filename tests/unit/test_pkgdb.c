@@ -120,6 +120,7 @@ struct pfx {
 	struct dd_ctx *ctx;
 	struct dd__pkgdb *db;
 	struct dd_entry e[16];
+	struct dd_entry_extra x[16];
 	size_t n;
 };
 
@@ -146,15 +147,17 @@ static int pteardown(void **state)
 /* Read one file of LEN bytes (strlen when LEN is -1) into the database. */
 static void feed(struct pfx *f, const char *path, const void *content, long len)
 {
+	struct dd_entry_extra *x = &f->x[f->n];
 	struct dd_entry *e = &f->e[f->n++];
 
 	assert_true(f->n <= DD_ARRAY_SIZE(f->e));
 	e->path = path;
 	e->path_len = strlen(path);
 	e->type = DD_TYPE_FILE;
-	e->content = content;
-	e->content_len = len < 0 ? strlen(content) : (size_t)len;
-	e->size = e->content_len;
+	x->content = content;
+	x->content_len = len < 0 ? strlen(content) : (size_t)len;
+	e->extra = x;
+	e->size = x->content_len;
 	assert_int_equal(dd__pkgdb_add(f->db, e), 0);
 }
 
@@ -522,9 +525,12 @@ static struct dd__node *db(struct dd_tree *t, const char *path, const char *cont
 	uint64_t h = 1469598103934665603ull;
 	size_t i;
 
-	n->e.content = (const unsigned char *)content;
-	n->e.content_len = n->e.size = strlen(content);
-	for (i = 0; i < n->e.content_len; i++)
+	struct dd_entry_extra *x = dd__entry_extra(&t->arena, &n->e);
+
+	assert_non_null(x);
+	x->content = (const unsigned char *)content;
+	x->content_len = n->e.size = strlen(content);
+	for (i = 0; i < x->content_len; i++)
 		h = (h ^ (unsigned char)content[i]) * 1099511628211ull;
 	n->e.has_sha256 = true;
 	for (i = 0; i < 32; i++)

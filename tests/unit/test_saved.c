@@ -123,6 +123,7 @@ static void expect_bytes(const char *a, size_t alen, const char *b, size_t blen)
 /* Every field of two entries is equal. */
 static void expect_same_entry(const struct dd_entry *a, const struct dd_entry *b)
 {
+	const struct dd_entry_extra *ax = a->extra, *bx = b->extra;
 	uint32_t i;
 
 	expect_bytes(a->path, a->path_len, b->path, b->path_len);
@@ -133,19 +134,19 @@ static void expect_same_entry(const struct dd_entry *a, const struct dd_entry *b
 	assert_int_equal(a->size, b->size);
 	assert_int_equal(a->mtime, b->mtime);
 	assert_int_equal(a->mtime_nsec, b->mtime_nsec);
-	assert_int_equal(a->rdev_major, b->rdev_major);
-	assert_int_equal(a->rdev_minor, b->rdev_minor);
+	assert_int_equal(ax->rdev_major, bx->rdev_major);
+	assert_int_equal(ax->rdev_minor, bx->rdev_minor);
 	assert_int_equal(a->has_sha256, b->has_sha256);
 	assert_memory_equal(a->sha256, b->sha256, 32);
 	expect_bytes(a->target, a->target_len, b->target, b->target_len);
-	expect_bytes(a->hardlink, a->hardlink_len, b->hardlink, b->hardlink_len);
+	expect_bytes(ax->hardlink, ax->hardlink_len, bx->hardlink, bx->hardlink_len);
 	assert_int_equal(a->layer, b->layer);
 	assert_int_equal(a->flags, b->flags);
-	assert_int_equal(a->nxattrs, b->nxattrs);
-	for (i = 0; i < a->nxattrs; i++) {
-		assert_string_equal(a->xattrs[i].name, b->xattrs[i].name);
-		assert_int_equal(a->xattrs[i].len, b->xattrs[i].len);
-		assert_memory_equal(a->xattrs[i].value, b->xattrs[i].value, a->xattrs[i].len);
+	assert_int_equal(ax->nxattrs, bx->nxattrs);
+	for (i = 0; i < ax->nxattrs; i++) {
+		assert_string_equal(ax->xattrs[i].name, bx->xattrs[i].name);
+		assert_int_equal(ax->xattrs[i].len, bx->xattrs[i].len);
+		assert_memory_equal(ax->xattrs[i].value, bx->xattrs[i].value, ax->xattrs[i].len);
 	}
 }
 
@@ -196,8 +197,8 @@ static void test_source_tree_as_expected(void **state)
 	assert_null(dd_tree_find(t, "/etc/passwd", 11));
 	e = dd_tree_find(t, "/bin/ping6", 10);
 	assert_non_null(e);
-	assert_string_equal(e->hardlink, "/bin/ping");
-	assert_int_equal(e->nxattrs, 2);
+	assert_string_equal(e->extra->hardlink, "/bin/ping");
+	assert_int_equal(e->extra->nxattrs, 2);
 }
 
 /* save, then open the saved file: the same entries, every field equal. */

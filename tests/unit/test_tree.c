@@ -623,12 +623,12 @@ static void test_entry_xattr(void **state)
 		{ "security.capability", v, 2 },
 		{ "user.x", v, 1 },
 	};
+	struct dd_entry_extra x = { .xattrs = xs, .nxattrs = 2 };
 	struct dd_entry e;
 
 	(void)state;
 	memset(&e, 0, sizeof(e));
-	e.xattrs = xs;
-	e.nxattrs = 2;
+	e.extra = &x;
 	assert_ptr_equal(dd_entry_xattr(&e, "user.x"), &xs[1]);
 	assert_ptr_equal(dd_entry_xattr(&e, "security.capability"), &xs[0]);
 	assert_null(dd_entry_xattr(&e, "user.y"));
@@ -669,9 +669,9 @@ static void test_append(void **state)
 	assert_int_equal(dd_tree_find(f->t, "/", 1)->mode, 0700);
 	assert_non_null(dd_tree_find(f->t, "/a/b/c", 6));
 	assert_null(dd_tree_find(f->t, "/a/z", 4));
-	assert_string_equal(dd_tree_find(f->t, "/b", 2)->hardlink, "/a.b");
+	assert_string_equal(dd_tree_find(f->t, "/b", 2)->extra->hardlink, "/a.b");
 	assert_int_equal(dd_tree_find(f->t, "/b", 2)->links, 2);
-	assert_null(dd_tree_find(f->t, "/a", 2)->hardlink);
+	assert_null(dd_tree_find(f->t, "/a", 2)->extra->hardlink);
 }
 
 /* Appending honours max-entries, and a tree built with puts refuses appends. */

@@ -176,19 +176,10 @@ static magic_t magic_handle(const struct dd__magic_db *db)
 	return dd__magic_open(db, MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR | MAGIC_ERROR);
 }
 
-/*
- * How much of a head to show libmagic. Its text tests run regexes over the
- * whole buffer: 4 KiB of plain text costs 3-4 ms, 1 KiB a third of that,
- * and the first KiB says what kind of text it is. Binary heads (a NUL in
- * the first KiB) are passed whole: an ELF's interpreter may lie further.
- */
-#define TEXT_HEAD 1024
-
+/* How much of a head to show libmagic (the walk keeps no more; a caller's tree may). */
 static size_t magic_len(const struct dd_entry *e)
 {
-	const struct dd_entry_extra *x = e->extra;
-
-	return x->head_len > TEXT_HEAD && !memchr(x->head, '\0', TEXT_HEAD) ? TEXT_HEAD : x->head_len;
+	return dd__head_len(e->extra->head, e->extra->head_len);
 }
 
 /* ---- describing ahead, on several threads ---- */

@@ -74,16 +74,23 @@ static bool same_version(const struct stat *a, const struct stat *b)
  */
 struct pool;
 
+/* What every hashing thread is told. */
+struct hash_config {
+	uint32_t head_bytes;     /* of executables, kept for libmagic */
+	uint64_t max_xattr;
+	bool upper;              /* an upper dir: overlay's xattrs are kept */
+	const struct dd_tree *reference; /* heads are kept only where the file differs from it */
+};
+
 struct hasher_state {
 	struct pool *pool;       /* the pool this state's worker serves, or NULL */
+	struct hash_config cfg;
 	struct dd__hasher *h;
 	unsigned char *buf;
+	unsigned char *head;     /* the file's first bytes, until its hash says whether to keep them */
 	struct dd__buf content;
 	struct dd__arena arena;
 	struct dd__ptrvec warnings;
-	uint32_t head_bytes;
-	uint64_t max_xattr;
-	bool upper;              /* an upper dir: overlay's xattrs are kept */
 	int rc;
 };
 
@@ -97,14 +104,13 @@ static void hs_warn(struct hasher_state *hs, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int hs_init(struct hasher_state *hs, uint32_t head_bytes, uint64_t max_xattr, bool upper)
+static int hs_init(struct hasher_state *hs, const struct hash_config *cfg)
 {
 	memset(hs, 0, sizeof(*hs));
 	dd__arena_init(&hs->arena);
-	hs->head_bytes = head_bytes;
-	hs->max_xattr = max_xattr;
-	hs->upper = upper;
-	if (dd__hasher_new(&hs->h, DD__ALG_SHA256) || !(hs->buf = malloc(READ_CHUNK)))
+	hs->cfg = *cfg;
+	if (dd__hasher_new(&hs->h, DD__ALG_SHA256) || !(hs->buf = malloc(READ_CHUNK)) ||
+	    (cfg->head_bytes && !(hs->head = malloc(cfg->head_bytes))))
 		return DD_ENOMEM;
 	return 0;
 }
@@ -124,6 +130,7 @@ static void hs_finish(struct hasher_state *hs, struct dd_tree *t)
 	dd__buf_free(&hs->content);
 	dd__arena_free(&hs->arena);
 	free(hs->buf);
+	free(hs->head);
 }
 
 static bool skip_xattr(const char *name)
@@ -224,6 +231,22 @@ out:
 }
 
 /*
+ * Is E's head worth keeping? Only an executable the diff may call new
+ * needs libmagic's word on it: not one the reference (the image) holds at
+ * the same path with the same content, already executable (diff.c's rule).
+ * Most of an image's executables are unchanged, and their heads were most
+ * of a walk's memory after the entries (22 MB over /usr).
+ */
+static bool head_wanted(const struct dd_tree *ref, const struct dd_entry *e)
+{
+	const struct dd_entry *r = ref ? dd_tree_find(ref, e->path, e->path_len) : NULL;
+
+	return !r || r->type != DD_TYPE_FILE || !r->has_sha256 ||
+	       memcmp(r->sha256, e->sha256, 32) != 0 ||
+	       (r->exec == DD_EXEC_NONE && !(r->mode & 0111));
+}
+
+/*
  * Read the open regular file FD (PRE: the walk's lstat of it) into E: its
  * xattrs, and its content hashed. A read error makes the entry unreadable,
  * not the walk fail; a file that changes while it is read is flagged.
@@ -236,6 +259,7 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 	struct dd__digest d;
 	struct stat st, post;
 	uint64_t total = 0;
+	size_t head_len = 0;
 	ssize_t got;
 	int rc = 0;
 
@@ -245,7 +269,7 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 		e->flags |= DD_ENTRY_CHANGED | DD_ENTRY_UNREADABLE;
 		goto out;
 	}
-	rc = xattrs_into(&hs->arena, hs->max_xattr, hs->upper, e, fd, -1, NULL);
+	rc = xattrs_into(&hs->arena, hs->cfg.max_xattr, hs->cfg.upper, e, fd, -1, NULL);
 	if (rc)
 		goto out;
 	hs->content.len = 0;
@@ -268,18 +292,10 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 		if (total == 0) {
 			dd__exec_sniff(hs->buf, (size_t)got, &e->exec, &e->elf_machine);
 			/* Heads feed libmagic's word on executables only: don't keep the rest. */
-			if (hs->head_bytes && (e->exec != DD_EXEC_NONE || (e->mode & 0111))) {
-				size_t k = (size_t)got < hs->head_bytes ? (size_t)got : hs->head_bytes;
-				struct dd_entry_extra *x = dd__entry_extra(&hs->arena, e);
-
-				if (x)
-					x->head = (const unsigned char *)dd__arena_strndup(&hs->arena,
-							(const char *)hs->buf, k);
-				if (!x || !x->head) {
-					rc = DD_ENOMEM;
-					goto out;
-				}
-				x->head_len = (uint32_t)k;
+			if (hs->cfg.head_bytes && (e->exec != DD_EXEC_NONE || (e->mode & 0111))) {
+				head_len = dd__head_len(hs->buf, (size_t)got < hs->cfg.head_bytes
+								 ? (size_t)got : hs->cfg.head_bytes);
+				memcpy(hs->head, hs->buf, head_len);
 			}
 		}
 		if (dd__hasher_update(hs->h, hs->buf, (size_t)got) ||
@@ -298,6 +314,18 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 	memcpy(e->sha256, d.bin, 32);
 	e->has_sha256 = true;
 	e->size = total;
+	if (head_len && head_wanted(hs->cfg.reference, e)) {
+		struct dd_entry_extra *x = dd__entry_extra(&hs->arena, e);
+
+		if (x)
+			x->head = (const unsigned char *)dd__arena_strndup(&hs->arena,
+						(const char *)hs->head, head_len);
+		if (!x || !x->head) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		x->head_len = (uint32_t)head_len;
+	}
 	if (keep) {
 		struct dd_entry_extra *x = dd__entry_extra(&hs->arena, e);
 
@@ -373,7 +401,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int pool_start(struct pool *p, unsigned n, uint32_t head_bytes, uint64_t max_xattr, bool upper)
+static int pool_start(struct pool *p, unsigned n, const struct hash_config *cfg)
 {
 	unsigned i;
 
@@ -386,7 +414,7 @@ static int pool_start(struct pool *p, unsigned n, uint32_t head_bytes, uint64_t 
 	if (!p->threads || !p->states)
 		return DD_ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (hs_init(&p->states[i], head_bytes, max_xattr, upper))
+		if (hs_init(&p->states[i], cfg))
 			return DD_ENOMEM;
 		p->states[i].pool = p;
 		if (pthread_create(&p->threads[i], NULL, worker, &p->states[i])) {
@@ -466,7 +494,7 @@ struct walk {
 	const char *const *exclude; /* mount points not walked, in path order */
 	struct dd_progress progress;
 	size_t nexclude;
-	uint32_t head_bytes;
+	struct hash_config cfg;
 	struct hasher_state self; /* hashing on the walk's own thread */
 	struct pool pool;         /* or on these */
 	struct dd__buf path;     /* absolute path of the current entry inside the root */
@@ -786,7 +814,10 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	w.nexclude = nexclude;
 	w.progress.kind = DD_PROGRESS_WALK;
 	w.cross_mounts = opts->cross_mounts;
-	w.head_bytes = opts->head_bytes > 65536 ? 65536 : opts->head_bytes;
+	w.cfg.head_bytes = opts->head_bytes > 65536 ? 65536 : opts->head_bytes;
+	w.cfg.max_xattr = ctx->limits.max_xattr;
+	w.cfg.upper = upper;
+	w.cfg.reference = opts->version >= 2 ? opts->reference : NULL;
 	/* The root itself may be a magic link such as /proc/PID/root: follow it once. */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -802,9 +833,9 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	jobs = opts->jobs ? opts->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	rc = dd__tree_new(&w.t, ctx);
 	if (rc == 0)
-		rc = hs_init(&w.self, w.head_bytes, ctx->limits.max_xattr, upper);
+		rc = hs_init(&w.self, &w.cfg);
 	/* With more than one CPU, files are hashed by a pool while the walk goes on. */
-	if (rc == 0 && jobs > 1 && jobs < 1024 && pool_start(&w.pool, jobs, w.head_bytes, ctx->limits.max_xattr, upper))
+	if (rc == 0 && jobs > 1 && jobs < 1024 && pool_start(&w.pool, jobs, &w.cfg))
 		pool_finish(&w.pool, NULL);
 	if (rc || dd__buf_puts(&w.path, "/")) {
 		close(fd);

@@ -22,9 +22,16 @@ struct dd_target_options {
 	bool cross_mounts;  /* walk into other filesystems mounted below the root */
 	uint32_t head_bytes; /* keep this many leading bytes of each executable (for libmagic); 0 none */
 	unsigned jobs;       /* threads hashing file contents; 0: one per CPU, 1: none */
+	/*
+	 * Version 2: the tree the target will be diffed against (the image),
+	 * or NULL. A directory walk then keeps heads only of the executables
+	 * the diff may call new (not at the same path with the same content
+	 * in REFERENCE), which saves most of their memory.
+	 */
+	const struct dd_tree *reference;
 };
-#define DD_TARGET_OPTIONS_VERSION 1
-#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0 }
+#define DD_TARGET_OPTIONS_VERSION 2
+#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0, NULL }
 
 /*
  * Walk the root filesystem at PATH (a /proc/PID/root, an overlay merged

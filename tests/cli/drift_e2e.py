@@ -136,6 +136,19 @@ def main():
                     rc, out, err = run("report", "--format", fmt, "--ref", "latest", layout, *args)
                     c.check(rc == 1 and out, f"{form}: --format {fmt}: exit {rc} {err}")
                 print(f"{form}: {len(got)} changes compared")
+            # A cached image is read before the walk, which then keeps the heads of
+            # only the executables that differ: the report must not change.
+            reports = []
+            for extra in ([], ["--no-cache"]):
+                rc, out, err = run("report", "--format", "json", "--ref", "latest", *extra,
+                                   layout, merged)
+                doc = json.loads(out) if rc == 1 else {}
+                doc.pop("warnings", None)
+                reports.append(doc)
+            c.check(reports[0] and reports[0] == reports[1],
+                    "rootfs: the cached image's report is the one the layers give")
+            c.check(any("ELF" in (f.get("detail") or "") for f in reports[0].get("findings", [])),
+                    "rootfs: a new executable is described from its head")
             if mounted:
                 # The upper dir read only its part of the cached image (filled by
                 # the runs above): the report must be the one the whole tree gives.

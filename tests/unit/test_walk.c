@@ -1,0 +1,152 @@
+/*
+ * Unit tests for the heads lib/walk.c keeps of executables: text is cut to
+ * what libmagic is shown, binary kept to head_bytes, and with a reference
+ * tree only the executables that differ from it keep theirs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "driftdiff/target.h"
+#include "lib/tree.h"
+
+#define HEAD 4096
+
+struct fx {
+	struct dd_ctx *ctx;
+	char dir[64];
+};
+
+static void write_file(const char *dir, const char *name, const unsigned char *p, size_t n,
+		       mode_t mode)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	unsigned char script[3000], elf[6000];
+
+	if (!f || dd_ctx_new(&f->ctx))
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/dd-walk-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	/* A long script: text, so only the first KiB is worth keeping. */
+	memset(script, 'x', sizeof(script));
+	memcpy(script, "#!/bin/sh\n", 10);
+	write_file(f->dir, "script", script, sizeof(script), 0755);
+	write_file(f->dir, "same", script, sizeof(script) - 1, 0755);
+	/* An ELF: binary, kept to the head size. */
+	memset(elf, 0, sizeof(elf));
+	memcpy(elf, "\177ELF\2\1\1", 7);
+	write_file(f->dir, "elf", elf, sizeof(elf), 0644);
+	write_file(f->dir, "data", (const unsigned char *)"plain\n", 6, 0644);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	const char *names[] = { "script", "same", "elf", "data" };
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < DD_ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
+		unlink(path);
+	}
+	rmdir(f->dir);
+	dd_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+static const struct dd_entry *find(const struct dd_tree *t, const char *path)
+{
+	const struct dd_entry *e = dd_tree_find(t, path, strlen(path));
+
+	assert_non_null(e);
+	return e;
+}
+
+static struct dd_tree *walk(struct fx *f, const struct dd_tree *reference, unsigned jobs)
+{
+	struct dd_target_options o = DD_TARGET_OPTIONS_INIT;
+	struct dd_tree *t = NULL;
+
+	o.head_bytes = HEAD;
+	o.jobs = jobs;
+	o.reference = reference;
+	assert_int_equal(dd_target_read_dir(&t, f->ctx, f->dir, &o), 0);
+	return t;
+}
+
+static void test_heads(void **state)
+{
+	struct fx *f = *state;
+	unsigned jobs;
+
+	for (jobs = 1; jobs <= 2; jobs++) {
+		struct dd_tree *t = walk(f, NULL, jobs);
+
+		assert_int_equal(find(t, "/script")->extra->head_len, 1024);
+		assert_memory_equal(find(t, "/script")->extra->head, "#!/bin/sh\nxxx", 13);
+		assert_int_equal(find(t, "/elf")->extra->head_len, HEAD);
+		assert_int_equal(find(t, "/elf")->exec, DD_EXEC_ELF);
+		assert_null(find(t, "/data")->extra->head);
+		dd_tree_free(t);
+	}
+}
+
+static void test_reference(void **state)
+{
+	struct fx *f = *state;
+	unsigned char script[3000];
+	struct dd_tree *ref = walk(f, NULL, 1), *t;
+
+	/* Change one executable: only it keeps its head. */
+	memset(script, 'y', sizeof(script));
+	memcpy(script, "#!/bin/sh\n", 10);
+	write_file(f->dir, "script", script, sizeof(script), 0755);
+	t = walk(f, ref, 2);
+	assert_int_equal(find(t, "/script")->extra->head_len, 1024);
+	assert_null(find(t, "/same")->extra->head);
+	assert_null(find(t, "/elf")->extra->head);
+	dd_tree_free(t);
+	/* Executable now, not in the reference: the diff calls it new. */
+	write_file(f->dir, "data", (const unsigned char *)"plain\n", 6, 0755);
+	t = walk(f, ref, 1);
+	assert_non_null(find(t, "/data")->extra->head);
+	assert_null(find(t, "/same")->extra->head);
+	dd_tree_free(t);
+	dd_tree_free(ref);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_heads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reference, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

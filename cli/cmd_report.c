@@ -407,12 +407,14 @@ int cmd_report(int argc, char **argv)
 	cli_progress_image(&prog, img);
 	t0 = now_seconds();
 	/*
-	 * A cached image is read in a fraction of a walk's time: first, so
-	 * that the walk keeps the heads of only the executables that differ.
+	 * A cached image (or a saved manifest, read already) takes a fraction
+	 * of a walk's time: first, so that the walk keeps the heads of only
+	 * the executables that differ.
 	 */
 	itree = NULL;
 	upper_cached = !strcmp(type, "upper") && dd_image_cached(img);
-	preloaded = (!strcmp(type, "rootfs") || !strcmp(type, "live")) && dd_image_cached(img);
+	preloaded = (!strcmp(type, "rootfs") || !strcmp(type, "live")) &&
+		    (dd_image_format(img) == DD_IMAGE_SAVED_MANIFEST || dd_image_cached(img));
 	irc = preloaded ? dd_image_tree(&itree, img) : 0;
 	image_seconds = now_seconds() - t0;
 	if (preloaded && !irc)

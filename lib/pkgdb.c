@@ -191,6 +191,7 @@ static int pkg_new(struct dd__pkg **out, struct dd__pkgdb *db, const struct dd_e
 {
 	struct dd__pkg *p;
 
+	*out = NULL;
 	if (db->all.len >= MAX_PKGS)
 		return why(db, "more than %u packages", MAX_PKGS);
 	p = dd__arena_alloc(&db->arena, sizeof(*p));

@@ -389,8 +389,12 @@ static void *worker(void *arg)
 		j = p->ring[p->head];
 		p->head = (p->head + 1) % QUEUE_LEN;
 		p->count--;
-		/* Wake only who sleeps: a signal per file costs a syscall per file. */
-		if (p->full_wait)
+		/*
+		 * Wake only who sleeps, and the walk only once there is room for
+		 * many files: a wake-up per file costs two context switches per
+		 * file when files are small.
+		 */
+		if (p->full_wait && p->count <= QUEUE_LEN / 2)
 			pthread_cond_signal(&p->not_full);
 		pthread_mutex_unlock(&p->mu);
 		if (hs->rc)
@@ -429,9 +433,10 @@ static int pool_start(struct pool *p, unsigned n, const struct hash_config *cfg)
 static void pool_push(struct pool *p, const struct job *j)
 {
 	pthread_mutex_lock(&p->mu);
-	while (p->count == QUEUE_LEN) {
+	if (p->count == QUEUE_LEN) {
 		p->full_wait = true;
-		pthread_cond_wait(&p->not_full, &p->mu);
+		while (p->count > QUEUE_LEN / 2)
+			pthread_cond_wait(&p->not_full, &p->mu);
 		p->full_wait = false;
 	}
 	p->ring[(p->head + p->count) % QUEUE_LEN] = *j;

@@ -116,12 +116,86 @@ static bool get_u64(struct json_object *o, const char *key, uint64_t *out)
 	return true;
 }
 
+/*
+ * Entries come in path order (driftdiff-manifest(5)), so the tree is built
+ * by appending: no hash table, no node links. The directories from the
+ * root to the last entry are kept on a stack: an entry's parent is on it,
+ * or is missing and made here (an implicit directory, as a layer makes
+ * one); anything else is out of order, a duplicate or beneath a
+ * non-directory.
+ */
+struct loader {
+	struct dd_tree *t;
+	struct dd_entry **dirs;  /* dirs[0] is the root */
+	size_t ndirs, cap;
+};
+
+static bool is_within(const struct dd_entry *dir, const char *path, size_t len)
+{
+	return dir->path_len == 1 ||
+	       (len > dir->path_len && path[dir->path_len] == '/' &&
+		!memcmp(path, dir->path, dir->path_len));
+}
+
+static int push_dir(struct loader *l, struct dd_entry *e)
+{
+	if (dd__grow(&l->dirs, &l->cap, l->ndirs, sizeof(*l->dirs)))
+		return DD_ENOMEM;
+	l->dirs[l->ndirs++] = e;
+	return 0;
+}
+
+static int append(struct loader *l, struct dd_entry **out, const char *path, size_t len,
+		  enum dd_type type, int layer)
+{
+	int rc = dd__tree_append(l->t, out, path, len, type, layer);
+
+	if (rc == 0 && len > 1)
+		(*out)->ino = ++l->t->next_ino;
+	return rc;
+}
+
+/* Append PATH's missing parent directories and PATH itself. */
+static int place(struct loader *l, struct dd_entry **out, const char *path, size_t len,
+		 enum dd_type type, int layer)
+{
+	const char *slash;
+	struct dd_entry *d;
+	int rc;
+
+	*out = NULL;
+	if (len == 1) {
+		rc = dd__tree_append(l->t, out, path, len, type, layer);
+		if (rc == 0)
+			(*out)->layer = layer;
+		return rc;
+	}
+	while (l->ndirs > 1 && !is_within(l->dirs[l->ndirs - 1], path, len))
+		l->ndirs--;
+	d = l->dirs[l->ndirs - 1];
+	/* Each component between the deepest listed ancestor and PATH. */
+	while ((slash = memchr(path + d->path_len + 1, '/', len - d->path_len - 1))) {
+		rc = append(l, &d, path, (size_t)(slash - path), DD_TYPE_DIR, layer);
+		if (rc)
+			return rc;
+		d->mode = 0755;
+		d->flags |= DD_ENTRY_IMPLICIT;
+		if ((rc = push_dir(l, d)))
+			return rc;
+	}
+	rc = append(l, out, path, len, type, layer);
+	if (rc == 0 && type == DD_TYPE_DIR)
+		rc = push_dir(l, *out);
+	return rc;
+}
+
 /* One entry line into the tree. */
-static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_object *o,
+static int load_entry(struct dd_image *img, struct loader *l, struct json_object *o,
 		      struct dd__buf *path, struct dd__buf *tmp, const char *where)
 {
 	struct dd_ctx *ctx = img->ctx;
-	struct dd__node *parent, *n;
+	struct dd_tree *t = l->t;
+	struct dd_entry *e;
 	struct json_object *xs, *imp;
 	struct dd_entry_extra x;
 	enum dd_type type = dd_type_from_name(dd__json_str(o, "type"));
@@ -140,44 +214,42 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 	if (path->len > ctx->limits.max_path)
 		return dd__error(ctx, DD_ELIMIT, "%s: path longer than %llu bytes (limit max-path)", where,
 				 (unsigned long long)ctx->limits.max_path);
-	if (dd__tree_lookup(t, path->data, path->len) && path->len > 1)
-		return dd__error(ctx, DD_EFORMAT, "%s: duplicate path", where);
 	if (!dd__json_int64(o, "layer", &iv) || iv < -1 || iv > INT32_MAX)
 		iv = -1;
-	rc = dd__tree_mkparents(t, &parent, path->data, path->len, (int)iv, NULL);
-	if (rc == 0)
-		rc = dd__tree_put(t, &n, parent, path->data, path->len, type, (int)iv);
+	rc = place(l, &e, path->data, path->len, type, (int)iv);
 	if (rc)
 		return dd__error(ctx, rc, "%s: %s", where,
-				 rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "cannot add the entry");
+				 rc == DD_ELIMIT ? "too many entries (limit max-entries)" :
+				 rc == DD_EFORMAT ? "out of path order, a duplicate, or beneath a non-directory" :
+				 "out of memory");
 	if (!get_u64(o, "mode", &v) || v > 07777)
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid mode", where);
-	n->e.mode = (uint32_t)v;
-	if (!get_u64(o, "uid", &n->e.uid) || !get_u64(o, "gid", &n->e.gid) ||
-	    !get_u64(o, "size", &n->e.size) || !dd__json_int64(o, "mtime", &n->e.mtime))
+	e->mode = (uint32_t)v;
+	if (!get_u64(o, "uid", &e->uid) || !get_u64(o, "gid", &e->gid) ||
+	    !get_u64(o, "size", &e->size) || !dd__json_int64(o, "mtime", &e->mtime))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid uid, gid, size or mtime", where);
 	if (get_u64(o, "mtime_nsec", &v) && v < 1000000000)
-		n->e.mtime_nsec = (uint32_t)v;
+		e->mtime_nsec = (uint32_t)v;
 	if (sha) {
-		if (strlen(sha) != 64 || dd__unhex(n->e.sha256, sha, 32))
+		if (strlen(sha) != 64 || dd__unhex(e->sha256, sha, 32))
 			return dd__error(ctx, DD_EFORMAT, "%s: invalid sha256", where);
-		n->e.has_sha256 = true;
+		e->has_sha256 = true;
 	}
 	if (get_bytes(o, "target", "target_bytes", tmp, &present))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid target", where);
 	if (present) {
-		n->e.target = dd__arena_strndup(&t->arena, tmp->data, tmp->len);
-		n->e.target_len = tmp->len;
+		e->target = dd__arena_strndup(&t->arena, tmp->data, tmp->len);
+		e->target_len = tmp->len;
 	}
 	if (get_bytes(o, "hardlink", "hardlink_bytes", tmp, &present))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid hardlink", where);
 	if (present) {
 		/* Share the inode of the group's first path, listed earlier. */
-		struct dd__node *lead = dd__tree_lookup(t, tmp->data, tmp->len);
+		const struct dd_entry *lead = dd__tree_appended(t, tmp->data, tmp->len);
 
-		if (!lead || lead == n || lead->e.type == DD_TYPE_DIR)
+		if (!lead || lead == e || lead->type == DD_TYPE_DIR)
 			return dd__error(ctx, DD_EFORMAT, "%s: hardlink to an unknown path", where);
-		n->e.ino = lead->e.ino;
+		e->ino = lead->ino;
 	}
 	if (get_u64(o, "rdev_major", &v) && v <= UINT32_MAX)
 		x.rdev_major = (uint32_t)v;
@@ -208,7 +280,7 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 		x.xattrs = arr;
 		x.nxattrs = (uint32_t)k;
 	}
-	if (get_bytes(o, "content", "content", tmp, &present) || (present && n->e.type != DD_TYPE_FILE))
+	if (get_bytes(o, "content", "content", tmp, &present) || (present && e->type != DD_TYPE_FILE))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid content", where);
 	if (present) {
 		x.content = (const unsigned char *)dd__arena_strndup(&t->arena,
@@ -216,16 +288,16 @@ static int load_entry(struct dd_image *img, struct dd_tree *t, struct json_objec
 		x.content_len = (uint32_t)tmp->len;
 	}
 	if (memcmp(&x, &dd__no_extra, sizeof(x)) != 0) {
-		struct dd_entry_extra *own = dd__entry_extra(&t->arena, &n->e);
+		struct dd_entry_extra *own = dd__entry_extra(&t->arena, e);
 
 		if (!own)
 			return dd__error(ctx, DD_ENOMEM, "out of memory");
 		*own = x;
 	}
 	if (json_object_object_get_ex(o, "implicit", &imp) && json_object_get_boolean(imp))
-		n->e.flags |= DD_ENTRY_IMPLICIT;
+		e->flags |= DD_ENTRY_IMPLICIT;
 	else
-		n->e.flags &= ~DD_ENTRY_IMPLICIT;
+		e->flags &= ~DD_ENTRY_IMPLICIT;
 	return 0;
 }
 
@@ -302,7 +374,7 @@ int dd__saved_open(struct dd_image *img, FILE *f)
 int dd__saved_read(struct dd_image *img, FILE *f, const char *name, struct dd_tree **ret)
 {
 	struct dd_ctx *ctx = img->ctx;
-	struct dd_tree *t = NULL;
+	struct loader l = { NULL, NULL, 0, 0 };
 	struct dd__buf path = DD__BUF_INIT, tmp = DD__BUF_INIT, where = DD__BUF_INIT;
 	struct json_object *o = NULL;
 	char *line = NULL;
@@ -311,9 +383,13 @@ int dd__saved_read(struct dd_image *img, FILE *f, const char *name, struct dd_tr
 	uint64_t want = 0, got = 0, lineno = 0;
 	int rc;
 
-	rc = dd__tree_new(&t, ctx);
-	if (rc)
+	rc = dd__tree_new(&l.t, ctx);
+	if (rc == 0)
+		rc = push_dir(&l, &l.t->root->e);
+	if (rc) {
+		dd_tree_free(l.t);
 		return dd__error(ctx, rc, "out of memory");
+	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if (len && line[len - 1] == '\n')
@@ -332,7 +408,7 @@ int dd__saved_read(struct dd_image *img, FILE *f, const char *name, struct dd_tr
 		if (rc)
 			goto out;
 		rc = lineno == 1 ? load_header(img, o, &want)
-				 : load_entry(img, t, o, &path, &tmp, where.data);
+				 : load_entry(img, &l, o, &path, &tmp, where.data);
 		json_object_put(o);
 		o = NULL;
 		if (rc)
@@ -352,17 +428,18 @@ int dd__saved_read(struct dd_image *img, FILE *f, const char *name, struct dd_tr
 			       (unsigned long long)got, (unsigned long long)want);
 		goto out;
 	}
-	rc = dd__tree_finalize(t);
+	rc = dd__tree_finalize_appended(l.t);
 	if (rc) {
 		rc = dd__error(ctx, rc, "out of memory");
 		goto out;
 	}
-	*ret = t;
-	t = NULL;
+	*ret = l.t;
+	l.t = NULL;
 out:
 	json_object_put(o);
 	free(line);
-	dd_tree_free(t);
+	free(l.dirs);
+	dd_tree_free(l.t);
 	dd__buf_free(&path);
 	dd__buf_free(&tmp);
 	dd__buf_free(&where);

@@ -552,28 +552,38 @@ const struct dd_entry *dd_tree_entry(const struct dd_tree *t, size_t i)
 	return t && i < t->nsorted ? t->sorted[i] : NULL;
 }
 
+/* PATH in the sorted list, by bisection; NULL if absent. */
+static const struct dd_entry *bisect(const struct dd_tree *t, const char *path, size_t len)
+{
+	size_t lo = 0, hi = t->nsorted;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = dd_path_compare(t->sorted[mid]->path, t->sorted[mid]->path_len, path, len);
+
+		if (cmp == 0)
+			return t->sorted[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct dd_entry *dd__tree_appended(struct dd_tree *t, const char *path, size_t len)
+{
+	return (struct dd_entry *)bisect(t, path, len);
+}
+
 const struct dd_entry *dd_tree_find(const struct dd_tree *t, const char *path, size_t len)
 {
-	size_t lo = 0, hi, i;
+	size_t i;
 
 	if (!t || !path)
 		return NULL;
-	if (!t->slots) {
-		/* Finalized: the hash table is gone, the sorted list remains. */
-		hi = t->nsorted;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			int cmp = dd_path_compare(t->sorted[mid]->path, t->sorted[mid]->path_len, path, len);
-
-			if (cmp == 0)
-				return t->sorted[mid];
-			if (cmp < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		return NULL;
-	}
+	if (!t->slots)
+		return bisect(t, path, len); /* finalized: the hash table is gone */
 	i = table_find(t, path, len, path_hash(path, len));
 	return t->slots[i] ? &t->slots[i]->e : NULL;
 }

@@ -359,6 +359,69 @@ static void test_extra_line(void **state)
 	assert_null(img);
 }
 
+/* A saved manifest of the entry lines LINES (NULL-terminated), opened; its error or 0. */
+static int open_lines(struct fx *f, const char *const *lines, struct dd_image **img)
+{
+	char buf[4096];
+	size_t n, i, count = 0;
+
+	for (i = 0; lines[i]; i++)
+		count++;
+	n = (size_t)snprintf(buf, sizeof(buf), "{\"driftdiff_manifest\":1,\"entries\":%zu}\n", count);
+	for (i = 0; lines[i]; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "{\"path\":\"%s\",\"mode\":420,\"uid\":0,\"gid\":0,"
+				      "\"size\":0,\"mtime\":0,\"layer\":0}\n", lines[i]);
+	assert_true(n < sizeof(buf));
+	write_file(f->saved, buf, n);
+	*img = NULL;
+	return dd_image_open(img, f->ctx, f->saved, NULL);
+}
+
+#define DIR_(p) p "\",\"type\":\"dir"
+#define FILE_(p) p "\",\"type\":\"file"
+
+/* Entries come in path order; missing parents are made, implicit. */
+static void test_parents_made(void **state)
+{
+	struct fx *f = *state;
+	const char *const lines[] = { DIR_("/"), FILE_("/a/b/c"), FILE_("/a/b/d"), FILE_("/a-x"), NULL };
+	const struct dd_tree *t;
+	const struct dd_entry *e;
+	struct dd_image *img;
+
+	assert_int_equal(open_lines(f, lines, &img), 0);
+	assert_int_equal(dd_image_tree(&t, img), 0);
+	assert_int_equal(dd_tree_count(t), 6);
+	e = dd_tree_find(t, "/a/b", 4);
+	assert_non_null(e);
+	assert_int_equal(e->type, DD_TYPE_DIR);
+	assert_int_equal(e->mode, 0755);
+	assert_true(e->flags & DD_ENTRY_IMPLICIT);
+	assert_string_equal(dd_tree_entry(t, 4)->path, "/a/b/d");
+	assert_string_equal(dd_tree_entry(t, 5)->path, "/a-x");
+	dd_image_free(img);
+}
+
+/* Out of order, twice listed, or beneath a file: refused, with the line named. */
+static void test_bad_order_refused(void **state)
+{
+	struct fx *f = *state;
+	const char *const unsorted[] = { DIR_("/"), FILE_("/b"), FILE_("/a"), NULL };
+	const char *const twice[] = { DIR_("/"), FILE_("/a"), FILE_("/a"), NULL };
+	const char *const beneath[] = { DIR_("/"), FILE_("/a"), FILE_("/a/b"), NULL };
+	const char *const deeper[] = { DIR_("/"), FILE_("/a"), FILE_("/a/b/c"), NULL };
+	const char *const *cases[] = { unsorted, twice, beneath, deeper };
+	struct dd_image *img;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(open_lines(f, cases[i], &img), DD_EFORMAT);
+		assert_null(img);
+		assert_non_null(strstr(dd_ctx_error(f->ctx), ":4: out of path order"));
+	}
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -372,6 +435,8 @@ int main(void)
 		T(test_truncated_file),
 		T(test_cut_mid_line),
 		T(test_extra_line),
+		T(test_parents_made),
+		T(test_bad_order_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

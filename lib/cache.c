@@ -95,7 +95,7 @@ static bool safe_dir(const char *dir, bool create)
  *   count x u64 offset of the entry   (the index: a path is found by bisection)
  *   u64 n, n x u32 entry number       (the entries every upper-dir run needs)
  *   u64 offset of the index
- *   16-byte checksum of all of the above (dd__checksum())
+ *   16-byte checksum of all of the above (GMAC: dd__checksum_begin())
  *
  * entry: u8 type, u8 exec, u16 elf_machine, u32 mode, u32 flags, i32 layer,
  *        u64 uid, gid, size, ino, i64 mtime, u32 mtime_nsec, rdev_major,
@@ -544,13 +544,8 @@ static bool decode_entry(struct dd_tree *t, const unsigned char *p0, const unsig
 	if (r.bad || r.p != r.end)
 		return false;
 	e.extra = &dd__no_extra;
-	if (memcmp(&x, &dd__no_extra, sizeof(x)) != 0) {
-		struct dd_entry_extra *own = dd__entry_extra(&t->arena, &e);
-
-		if (!own)
-			return false;
-		*own = x;
-	}
+	if (dd__entry_set_extra(&t->arena, &e, &x))
+		return false;
 	*slot = e;
 	return true;
 }

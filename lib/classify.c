@@ -300,9 +300,11 @@ const char *dd__describe(struct dd_findings *fs, const struct dd_entry *e)
 		return NULL;
 	if (e->has_sha256 && (memo = described_claim(fs, e->sha256, &fresh)) && !fresh)
 		return memo->text;
-	dd__magic_db_map(&fs->magic_db);
-	if (!fs->magic && !(fs->magic = magic_handle(&fs->magic_db)))
-		return NULL;
+	if (!fs->magic) {
+		dd__magic_db_map(&fs->magic_db);
+		if (!(fs->magic = magic_handle(&fs->magic_db)))
+			return NULL;
+	}
 	s = magic_buffer(fs->magic, e->extra->head, magic_len(e));
 	s = s ? dd__findings_strdup(fs, s, strlen(s)) : NULL;
 	if (memo)

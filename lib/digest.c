@@ -195,16 +195,3 @@ void dd__checksum_free(struct dd__checksum *k)
 	EVP_CIPHER_CTX_free(k->c);
 	free(k);
 }
-
-int dd__checksum(const void *p, size_t n, unsigned char out[16])
-{
-	struct dd__checksum *k;
-	int rc = dd__checksum_begin(&k);
-
-	if (rc == 0)
-		rc = dd__checksum_add(k, p, n);
-	if (rc == 0)
-		rc = dd__checksum_end(k, out);
-	dd__checksum_free(k);
-	return rc;
-}

@@ -36,10 +36,9 @@ bool dd__digest_equal(const struct dd__digest *a, const struct dd__digest *b);
  * A 16-byte checksum of our own files (the manifest cache) that catches
  * damage, several times faster than SHA-256: GMAC (NIST SP 800-38D,
  * GHASH with carry-less multiplication) under a fixed, public key. It is
- * not a MAC here: the cache is trusted for being the user's own.
+ * not a MAC here: the cache is trusted for being the user's own. It is
+ * taken in pieces, as the cache is written and read in windows.
  */
-int dd__checksum(const void *p, size_t n, unsigned char out[16]);
-/* The same, in pieces. */
 struct dd__checksum;
 int dd__checksum_begin(struct dd__checksum **out);
 int dd__checksum_add(struct dd__checksum *k, const void *p, size_t n);

@@ -287,13 +287,8 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 				tmp->data ? tmp->data : "", tmp->len);
 		x.content_len = (uint32_t)tmp->len;
 	}
-	if (memcmp(&x, &dd__no_extra, sizeof(x)) != 0) {
-		struct dd_entry_extra *own = dd__entry_extra(&t->arena, e);
-
-		if (!own)
-			return dd__error(ctx, DD_ENOMEM, "out of memory");
-		*own = x;
-	}
+	if (dd__entry_set_extra(&t->arena, e, &x))
+		return dd__error(ctx, DD_ENOMEM, "out of memory");
 	if (json_object_object_get_ex(o, "implicit", &imp) && json_object_get_boolean(imp))
 		e->flags |= DD_ENTRY_IMPLICIT;
 	else

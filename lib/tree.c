@@ -98,6 +98,18 @@ struct dd_entry_extra *dd__entry_extra(struct dd__arena *a, struct dd_entry *e)
 	return x;
 }
 
+int dd__entry_set_extra(struct dd__arena *a, struct dd_entry *e, const struct dd_entry_extra *x)
+{
+	struct dd_entry_extra *own;
+
+	if (memcmp(x, &dd__no_extra, sizeof(*x)) == 0)
+		return 0;
+	if (!(own = dd__entry_extra(a, e)))
+		return DD_ENOMEM;
+	*own = *x;
+	return 0;
+}
+
 int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx)
 {
 	struct dd_tree *t;

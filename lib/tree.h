@@ -41,6 +41,8 @@ extern const struct dd_entry_extra dd__no_extra;
  * NULL on ENOMEM.
  */
 struct dd_entry_extra *dd__entry_extra(struct dd__arena *a, struct dd_entry *e);
+/* Give E the extra fields X (copied into arena A); an empty X leaves E on the shared empty one. */
+int dd__entry_set_extra(struct dd__arena *a, struct dd_entry *e, const struct dd_entry_extra *x);
 
 int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx);
 struct dd__node *dd__tree_lookup(struct dd_tree *t, const char *path, size_t len);

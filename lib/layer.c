@@ -571,7 +571,7 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 			dd__exec_sniff(p, size, &n->e.exec, &n->e.elf_machine);
 			/* Heads feed libmagic's word on executables only: don't keep the rest. */
 			if (s->head_bytes && size && (n->e.exec != DD_EXEC_NONE || (n->e.mode & 0111))) {
-				size_t k = size < s->head_bytes ? size : s->head_bytes;
+				size_t k = dd__head_len(p, size < s->head_bytes ? size : s->head_bytes);
 				struct dd_entry_extra *x = dd__entry_extra(&s->tree->arena, &n->e);
 
 				if (x)

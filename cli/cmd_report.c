@@ -419,6 +419,8 @@ int cmd_report(int argc, char **argv)
 	image_seconds = now_seconds() - t0;
 	if (preloaded && !irc)
 		to.reference = itree;
+	/* Else the image comes later: executables' heads are read when the diff names them. */
+	to.defer_heads = !to.reference;
 	/* Both sides at once: the image is bound by decompression, the target by reading. */
 	threaded = a.jobs != 1 && pthread_create(&thread, NULL, read_target, &job) == 0;
 	if (!threaded)

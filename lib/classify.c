@@ -221,6 +221,25 @@ static bool wants_description(const struct dd_change *c)
 }
 
 /*
+ * A target walked with defer_heads left its executables' heads on disk:
+ * read those of the files the rules will describe, before anything asks.
+ */
+static int load_heads(const struct dd_diff *diff, const struct dd_tree *target)
+{
+	size_t i, n = dd_diff_count(diff);
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		const struct dd_change *c = dd_diff_change(diff, i);
+
+		if (!(c->flags & DD_CHANGE_IGNORED) && (c->flags & DD_CHANGE_NEW_EXEC) && c->after &&
+		    !c->after->extra->head)
+			rc = dd_target_load_head(target, c->after);
+	}
+	return rc;
+}
+
+/*
  * Describe, once per content, every file the rules will describe, on
  * JOBS threads, into the memo that dd__describe() reads. With few files
  * (or one thread) dd__describe() does it as the rules go.
@@ -915,7 +934,9 @@ int dd_classify(struct dd_findings **out, struct dd_ctx *ctx, const struct dd_di
 		return dd__error(ctx, DD_ENOMEM, "out of memory");
 	fs->ctx = ctx;
 	dd__arena_init(&fs->arena);
-	if (diff)
+	if (diff && opts->target_tree)
+		rc = load_heads(diff, opts->target_tree);
+	if (diff && rc == 0)
 		rc = describe_ahead(fs, diff, opts->version >= 3 ? opts->jobs : 0);
 	for (i = 0; i < n && rc == 0; i++) {
 		const struct dd_change *c = dd_diff_change(diff, i);

@@ -56,7 +56,7 @@ struct stream {
  * own context, so the two never write the same error message.
  */
 #define NCHUNK 8
-#define CHUNK (1024 * 1024)
+#define CHUNK (256 * 1024)
 
 struct chunk {
 	unsigned char *data;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tree.h"
 
@@ -121,8 +122,13 @@ int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx)
 	if (!t)
 		return DD_ENOMEM;
 	t->ctx = ctx;
+	t->rootfd = -1;
 	dd__arena_init(&t->arena);
 	rc = DD_ENOMEM;
+	if (pthread_mutex_init(&t->head_mu, NULL)) {
+		free(t);
+		return DD_ENOMEM;
+	}
 	root = dd__arena_alloc(&t->arena, sizeof(*root));
 	if (!root)
 		goto out;
@@ -151,6 +157,9 @@ void dd_tree_free(struct dd_tree *t)
 	if (!t)
 		return;
 	dd__warnings_free(&t->warnings);
+	if (t->rootfd >= 0)
+		close(t->rootfd);
+	pthread_mutex_destroy(&t->head_mu);
 	free(t->slots);
 	free(t->sorted);
 	dd__arena_free(&t->arena);

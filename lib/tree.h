@@ -8,6 +8,8 @@
 #ifndef DD_TREE_H
 #define DD_TREE_H
 
+#include <pthread.h>
+
 #include "private.h"
 
 struct dd__node {
@@ -28,6 +30,15 @@ struct dd_tree {
 	bool finalized;
 	uint64_t next_ino;       /* synthetic inode numbers for built trees */
 	struct dd__ptrvec warnings; /* heap strings */
+	/*
+	 * A walked directory whose executables' heads were left on disk
+	 * (dd_target_options.defer_heads): its root, kept open to read the
+	 * few the diff shows to matter, HEAD_BYTES each, under HEAD_MU.
+	 * -1 otherwise.
+	 */
+	int rootfd;
+	uint32_t head_bytes;
+	pthread_mutex_t head_mu;
 };
 
 /* Record a warning on the tree (kept to the first thousand). */

@@ -19,11 +19,18 @@
 #include <sys/xattr.h>
 
 #include "digest.h"
+#include "os.h"
 #include "tree.h"
 
 #define MAX_DEPTH 900 /* each level holds one fd open: below RLIMIT_NOFILE's usual 1024 */
 #define READ_CHUNK (1024 * 1024)
 
+
+/* Inode numbers are only unique per filesystem: an entry's carries the device. */
+static uint64_t entry_ino(const struct stat *st)
+{
+	return ((uint64_t)st->st_dev << 40) ^ (uint64_t)st->st_ino;
+}
 
 /* E's attributes from ST; a device's numbers go in its extra fields, from arena A. */
 static int set_attrs(struct dd__arena *a, struct dd_entry *e, const struct stat *st)
@@ -37,8 +44,7 @@ static int set_attrs(struct dd__arena *a, struct dd_entry *e, const struct stat 
 	e->gid = st->st_gid;
 	e->mtime = st->st_mtim.tv_sec;
 	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
-	/* Inode numbers are only unique per filesystem. */
-	e->ino = ((uint64_t)st->st_dev << 40) ^ (uint64_t)st->st_ino;
+	e->ino = entry_ino(st);
 	/* 0:0 is every overlay whiteout: nothing to keep. */
 	if ((S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) && st->st_rdev != 0) {
 		if (!(x = dd__entry_extra(a, e)))
@@ -80,6 +86,7 @@ struct hash_config {
 	uint64_t max_xattr;
 	bool upper;              /* an upper dir: overlay's xattrs are kept */
 	const struct dd_tree *reference; /* heads are kept only where the file differs from it */
+	bool defer_heads;        /* none are kept: dd_target_load_head() reads them later */
 };
 
 struct hasher_state {
@@ -314,7 +321,7 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 	memcpy(e->sha256, d.bin, 32);
 	e->has_sha256 = true;
 	e->size = total;
-	if (head_len && head_wanted(hs->cfg.reference, e)) {
+	if (head_len && !hs->cfg.defer_heads && head_wanted(hs->cfg.reference, e)) {
 		struct dd_entry_extra *x = dd__entry_extra(&hs->arena, e);
 
 		if (x)
@@ -823,6 +830,8 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	w.cfg.max_xattr = ctx->limits.max_xattr;
 	w.cfg.upper = upper;
 	w.cfg.reference = opts->version >= 2 ? opts->reference : NULL;
+	w.cfg.defer_heads = opts->version >= 3 && opts->defer_heads && !w.cfg.reference &&
+			    w.cfg.head_bytes;
 	/* The root itself may be a magic link such as /proc/PID/root: follow it once. */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -854,6 +863,13 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	}
 	rc = set_attrs(&w.t->arena, root, &st);
 	root->flags = 0;
+	if (rc == 0 && w.cfg.defer_heads) {
+		/* The heads stay on disk: the root stays open to read them from. */
+		w.t->rootfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		w.t->head_bytes = w.cfg.head_bytes;
+		if (w.t->rootfd < 0)
+			rc = DD_ENOMEM;
+	}
 	if (rc == 0)
 		rc = read_xattrs(&w, root, fd, -1, NULL);
 	if (rc == 0)
@@ -884,6 +900,113 @@ out:
 	dd_tree_free(w.t);
 	dd__buf_free(&w.path);
 	dd__buf_free(&w.tmp);
+	return rc;
+}
+
+/*
+ * Read the regular file REL below T's root again: its first T->head_bytes
+ * into HEAD (*HEAD_LEN), and its whole content hashed into D. False, with
+ * a warning on T, when it cannot be read or is no longer E's inode.
+ */
+static bool reread(struct dd_tree *t, const struct dd_entry *e, unsigned char *buf,
+		   unsigned char *head, size_t *head_len, struct dd__digest *d, int *rc)
+{
+	struct dd__hasher *h = NULL;
+	struct stat st;
+	bool ok = false;
+	ssize_t got;
+	int fd;
+
+	*head_len = 0;
+	fd = dd__open_regular(t->rootfd, e->path + 1, &st);
+	if (fd < 0) {
+		dd__tree_warn(t, "%s: cannot open again to describe it: %s", e->path, strerror(errno));
+		return false;
+	}
+	if (entry_ino(&st) != e->ino || (uint64_t)st.st_size != e->size) {
+		dd__tree_warn(t, "%s: replaced after it was hashed; not described", e->path);
+		goto out;
+	}
+	if (dd__hasher_new(&h, DD__ALG_SHA256)) {
+		*rc = DD_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		got = read(fd, buf, READ_CHUNK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			dd__tree_warn(t, "%s: read error while describing it: %s", e->path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		if (*head_len < t->head_bytes) {
+			size_t k = t->head_bytes - *head_len < (size_t)got ? t->head_bytes - *head_len
+									   : (size_t)got;
+
+			memcpy(head + *head_len, buf, k);
+			*head_len += k;
+		}
+		if (dd__hasher_update(h, buf, (size_t)got)) {
+			*rc = DD_ENOMEM;
+			goto out;
+		}
+	}
+	if (dd__hasher_final(h, d)) {
+		*rc = DD_ENOMEM;
+		goto out;
+	}
+	ok = true;
+out:
+	dd__hasher_free(h);
+	close(fd);
+	return ok;
+}
+
+int dd_target_load_head(const struct dd_tree *target, const struct dd_entry *e)
+{
+	struct dd_tree *t = (struct dd_tree *)target; /* heads are a cache: loading one is not a change */
+	struct dd_entry *own;
+	struct dd_entry_extra *x;
+	struct dd__digest d;
+	unsigned char *buf = NULL, *head = NULL;
+	size_t head_len;
+	int rc = 0;
+
+	if (!t || !e || t->rootfd < 0 || e->type != DD_TYPE_FILE || !e->has_sha256 ||
+	    (e->exec == DD_EXEC_NONE && !(e->mode & 0111)))
+		return 0;
+	/* Only the tree's own entry is changed, found again by its path. */
+	own = (struct dd_entry *)dd_tree_find(t, e->path, e->path_len);
+	if (own != e)
+		return 0;
+	pthread_mutex_lock(&t->head_mu);
+	if (e->extra->head)
+		goto out;
+	if (!(buf = malloc(READ_CHUNK)) || !(head = malloc(t->head_bytes))) {
+		rc = DD_ENOMEM;
+		goto out;
+	}
+	if (!reread(t, e, buf, head, &head_len, &d, &rc))
+		goto out;
+	if (memcmp(d.bin, e->sha256, 32) != 0) {
+		dd__tree_warn(t, "%s: changed after it was hashed; not described", e->path);
+		goto out;
+	}
+	head_len = dd__head_len(head, head_len);
+	if (!head_len)
+		goto out;
+	if (!(x = dd__entry_extra(&t->arena, own)) ||
+	    !(x->head = (const unsigned char *)dd__arena_strndup(&t->arena, (const char *)head, head_len))) {
+		rc = DD_ENOMEM;
+		goto out;
+	}
+	x->head_len = (uint32_t)head_len;
+out:
+	pthread_mutex_unlock(&t->head_mu);
+	free(head);
+	free(buf);
 	return rc;
 }
 

@@ -29,9 +29,17 @@ struct dd_target_options {
 	 * in REFERENCE), which saves most of their memory.
 	 */
 	const struct dd_tree *reference;
+	/*
+	 * Version 3: with no REFERENCE, keep no heads while a directory is
+	 * walked. The tree keeps its root open instead, and dd_classify()
+	 * (or dd_target_load_head()) reads the heads of the few executables
+	 * a diff calls new, checking that each is still the file that was
+	 * hashed. Tar targets ignore it.
+	 */
+	bool defer_heads;
 };
-#define DD_TARGET_OPTIONS_VERSION 2
-#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0, NULL }
+#define DD_TARGET_OPTIONS_VERSION 3
+#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0, NULL, false }
 
 /*
  * Walk the root filesystem at PATH (a /proc/PID/root, an overlay merged
@@ -47,6 +55,16 @@ DD_API int dd_target_read_dir(struct dd_tree **out, struct dd_ctx *ctx, const ch
  */
 DD_API int dd_target_read_upper(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 				const struct dd_target_options *opts);
+
+/*
+ * Give E, an executable of TARGET (a tree walked with defer_heads), the
+ * head the walk left on disk: read it again below the tree's root, without
+ * following symlinks, and keep it only if the file still hashes to E's
+ * sha256 (else a warning on the tree says why there is none). Does nothing
+ * for an entry that has a head or needs none, or a tree without a root.
+ * Safe to call from several threads. Returns 0 or DD_ENOMEM.
+ */
+DD_API int dd_target_load_head(const struct dd_tree *target, const struct dd_entry *e);
 
 /* Read a flat root filesystem tar (docker export), plain, gzip or zstd. */
 DD_API int dd_target_read_tar(struct dd_tree **out, struct dd_ctx *ctx, const char *path,

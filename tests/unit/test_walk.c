@@ -1,7 +1,8 @@
 /*
  * Unit tests for the heads lib/walk.c keeps of executables: text is cut to
  * what libmagic is shown, binary kept to head_bytes, and with a reference
- * tree only the executables that differ from it keep theirs.
+ * tree only the executables that differ from it keep theirs. Deferred heads
+ * are read again later only from the very file that was hashed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,7 +89,8 @@ static const struct dd_entry *find(const struct dd_tree *t, const char *path)
 	return e;
 }
 
-static struct dd_tree *walk(struct fx *f, const struct dd_tree *reference, unsigned jobs)
+static struct dd_tree *walk_opts(struct fx *f, const struct dd_tree *reference, unsigned jobs,
+			       bool defer)
 {
 	struct dd_target_options o = DD_TARGET_OPTIONS_INIT;
 	struct dd_tree *t = NULL;
@@ -96,8 +98,14 @@ static struct dd_tree *walk(struct fx *f, const struct dd_tree *reference, unsig
 	o.head_bytes = HEAD;
 	o.jobs = jobs;
 	o.reference = reference;
+	o.defer_heads = defer;
 	assert_int_equal(dd_target_read_dir(&t, f->ctx, f->dir, &o), 0);
 	return t;
+}
+
+static struct dd_tree *walk(struct fx *f, const struct dd_tree *reference, unsigned jobs)
+{
+	return walk_opts(f, reference, jobs, false);
 }
 
 static void test_heads(void **state)
@@ -141,11 +149,79 @@ static void test_reference(void **state)
 	dd_tree_free(ref);
 }
 
+static bool warned(const struct dd_tree *t, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < dd_tree_warning_count(t); i++)
+		if (strstr(dd_tree_warning(t, i), what))
+			return true;
+	return false;
+}
+
+static void test_deferred(void **state)
+{
+	struct fx *f = *state;
+	unsigned char script[3000];
+	char path[128], moved[128];
+	struct dd_tree *t = walk_opts(f, NULL, 2, true);
+	const struct dd_entry *e;
+
+	/* Nothing kept while walking; read on demand, cut by the same rule. */
+	assert_null(find(t, "/script")->extra->head);
+	assert_null(find(t, "/elf")->extra->head);
+	assert_int_equal(dd_target_load_head(t, find(t, "/script")), 0);
+	assert_int_equal(find(t, "/script")->extra->head_len, 1024);
+	assert_memory_equal(find(t, "/script")->extra->head, "#!/bin/sh\nxxx", 13);
+	assert_int_equal(dd_target_load_head(t, find(t, "/elf")), 0);
+	assert_int_equal(find(t, "/elf")->extra->head_len, HEAD);
+	/* Not an executable: nothing to read. */
+	assert_int_equal(dd_target_load_head(t, find(t, "/data")), 0);
+	assert_null(find(t, "/data")->extra->head);
+	/* Same size and inode, other bytes: the hash tells, and no head is given. */
+	e = find(t, "/same");
+	memset(script, 'y', sizeof(script));
+	memcpy(script, "#!/bin/sh\n", 10);
+	snprintf(path, sizeof(path), "%s/same", f->dir);
+	FILE *w = fopen(path, "r+b");
+	assert_non_null(w);
+	assert_int_equal(fwrite(script, 1, sizeof(script) - 1, w), sizeof(script) - 1);
+	assert_int_equal(fclose(w), 0);
+	assert_int_equal(dd_target_load_head(t, e), 0);
+	assert_null(e->extra->head);
+	assert_true(warned(t, "/same: changed after it was hashed"));
+	dd_tree_free(t);
+
+	/* A file put in the hashed one's place is another inode. */
+	t = walk_opts(f, NULL, 1, true);
+	snprintf(path, sizeof(path), "%s/script", f->dir);
+	snprintf(moved, sizeof(moved), "%s/script.new", f->dir);
+	write_file(f->dir, "script.new", script, sizeof(script), 0755);
+	assert_int_equal(rename(moved, path), 0);
+	assert_int_equal(dd_target_load_head(t, find(t, "/script")), 0);
+	assert_null(find(t, "/script")->extra->head);
+	assert_true(warned(t, "/script: replaced after it was hashed"));
+	/* A symlink in its place is never followed. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("elf", path), 0);
+	assert_int_equal(dd_target_load_head(t, find(t, "/script")), 0);
+	assert_null(find(t, "/script")->extra->head);
+	assert_true(warned(t, "/script: cannot open again"));
+	dd_tree_free(t);
+
+	/* Not deferred: the walk keeps the head itself, as before. */
+	t = walk_opts(f, NULL, 1, false);
+	e = find(t, "/elf");
+	assert_non_null(e->extra->head);
+	dd_tree_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_heads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

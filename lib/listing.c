@@ -84,6 +84,13 @@ int dd__entry_json(const struct dd_entry *e, bool with_content, struct json_obje
 		dd__hex(hex, e->sha256, 32);
 		json_object_object_add(o, "sha256", json_object_new_string(hex));
 	}
+	/* What the content sniff saw: diffing against this entry needs it (diff.c's is_exec). */
+	if (e->type == DD_TYPE_FILE && e->exec != DD_EXEC_NONE) {
+		json_object_object_add(o, "exec", json_object_new_string(e->exec == DD_EXEC_ELF ? "elf"
+												     : "script"));
+		if (e->exec == DD_EXEC_ELF)
+			json_object_object_add(o, "elf_machine", json_object_new_int(e->elf_machine));
+	}
 	if (e->target && put_bytes(o, "target", "target_bytes", e->target, e->target_len))
 		goto out;
 	if (e->extra->hardlink &&

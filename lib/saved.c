@@ -199,7 +199,7 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 	struct json_object *xs, *imp;
 	struct dd_entry_extra x;
 	enum dd_type type = dd_type_from_name(dd__json_str(o, "type"));
-	const char *sha = dd__json_str(o, "sha256");
+	const char *sha = dd__json_str(o, "sha256"), *exec;
 	uint64_t v;
 	int64_t iv;
 	bool present;
@@ -234,6 +234,13 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 		if (strlen(sha) != 64 || dd__unhex(e->sha256, sha, 32))
 			return dd__error(ctx, DD_EFORMAT, "%s: invalid sha256", where);
 		e->has_sha256 = true;
+	}
+	if ((exec = dd__json_str(o, "exec"))) {
+		if (type != DD_TYPE_FILE || (strcmp(exec, "elf") && strcmp(exec, "script")))
+			return dd__error(ctx, DD_EFORMAT, "%s: invalid exec", where);
+		e->exec = !strcmp(exec, "elf") ? DD_EXEC_ELF : DD_EXEC_SCRIPT;
+		if (get_u64(o, "elf_machine", &v) && v <= UINT16_MAX && e->exec == DD_EXEC_ELF)
+			e->elf_machine = (uint16_t)v;
 	}
 	if (get_bytes(o, "target", "target_bytes", tmp, &present))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid target", where);

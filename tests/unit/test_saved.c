@@ -45,6 +45,9 @@ static void build_layers(struct fx *f)
 	ob_file(f->l0, "dir/new\nline\t\"q\"", "ctl", 3);         /* JSON escapes */
 	ob_symlink(f->l0, "badlink", "\xff\xfetarget/\x80");     /* target not UTF-8 */
 	ob_symlink(f->l0, "goodlink", "/etc/passwd");
+	/* Content that is an executable's, mode that is not: the diff needs to know. */
+	ob_file_attrs(f->l0, "lib/x.o", "\x7f" "ELF\2\1\1\0\0\0\0\0\0\0\0\0\1\0\x3e\0", 20, 0644, 0, 0);
+	ob_file_attrs(f->l0, "lib/run.sh", "#!/bin/sh\n", 10, 0644, 0, 0);
 	ob_empty(f->l0, "empty");
 	ob_file_attrs(f->l1, "home/user/.profile", "export A=1\n", 11, 0600, 1000, 1000);
 	ob_hardlink(f->l1, "bin/ping6", "bin/ping");
@@ -138,6 +141,8 @@ static void expect_same_entry(const struct dd_entry *a, const struct dd_entry *b
 	assert_int_equal(ax->rdev_minor, bx->rdev_minor);
 	assert_int_equal(a->has_sha256, b->has_sha256);
 	assert_memory_equal(a->sha256, b->sha256, 32);
+	assert_int_equal(a->exec, b->exec);
+	assert_int_equal(a->elf_machine, b->elf_machine);
 	expect_bytes(a->target, a->target_len, b->target, b->target_len);
 	expect_bytes(ax->hardlink, ax->hardlink_len, bx->hardlink, bx->hardlink_len);
 	assert_int_equal(a->layer, b->layer);
@@ -199,6 +204,11 @@ static void test_source_tree_as_expected(void **state)
 	assert_non_null(e);
 	assert_string_equal(e->extra->hardlink, "/bin/ping");
 	assert_int_equal(e->extra->nxattrs, 2);
+	e = dd_tree_find(t, "/lib/x.o", 8);
+	assert_non_null(e);
+	assert_int_equal(e->exec, DD_EXEC_ELF);
+	assert_int_equal(e->elf_machine, 62);
+	assert_int_equal(dd_tree_find(t, "/lib/run.sh", 11)->exec, DD_EXEC_SCRIPT);
 }
 
 /* save, then open the saved file: the same entries, every field equal. */
@@ -422,6 +432,26 @@ static void test_bad_order_refused(void **state)
 	}
 }
 
+/* "exec" is "elf" or "script", and only on a regular file. */
+static void test_bad_exec_refused(void **state)
+{
+	struct fx *f = *state;
+	const char *const on_dir[] = { DIR_("/") "\",\"exec\":\"elf", NULL };
+	const char *const unknown[] = { DIR_("/"), FILE_("/a") "\",\"exec\":\"pe", NULL };
+	const char *const good[] = { DIR_("/"), FILE_("/a") "\",\"exec\":\"script", NULL };
+	struct dd_image *img;
+	const struct dd_tree *t;
+
+	assert_int_equal(open_lines(f, on_dir, &img), DD_EFORMAT);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), ":2: invalid exec"));
+	assert_int_equal(open_lines(f, unknown, &img), DD_EFORMAT);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), ":3: invalid exec"));
+	assert_int_equal(open_lines(f, good, &img), 0);
+	assert_int_equal(dd_image_tree(&t, img), 0);
+	assert_int_equal(dd_tree_find(t, "/a", 2)->exec, DD_EXEC_SCRIPT);
+	dd_image_free(img);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -437,6 +467,7 @@ int main(void)
 		T(test_extra_line),
 		T(test_parents_made),
 		T(test_bad_order_refused),
+		T(test_bad_exec_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

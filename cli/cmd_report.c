@@ -417,8 +417,11 @@ int cmd_report(int argc, char **argv)
 		    (dd_image_format(img) == DD_IMAGE_SAVED_MANIFEST || dd_image_cached(img));
 	irc = preloaded ? dd_image_tree(&itree, img) : 0;
 	image_seconds = now_seconds() - t0;
-	if (preloaded && !irc)
+	/* The image (freed after the target) lends the walk its path strings. */
+	if (preloaded && !irc) {
 		to.reference = itree;
+		to.borrow_strings = true;
+	}
 	/* Else the image comes later: executables' heads are read when the diff names them. */
 	to.defer_heads = !to.reference;
 	/* Both sides at once: the image is bound by decompression, the target by reading. */

@@ -458,8 +458,8 @@ static void drop_table(struct dd_tree *t)
 	t->cap = 0;
 }
 
-int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, size_t len,
-		    enum dd_type type, int layer)
+static int append(struct dd_tree *t, struct dd_entry **out, const char *path, size_t len,
+		  enum dd_type type, int layer, const char *stored)
 {
 	const struct dd_entry *last;
 	struct dd_entry *e;
@@ -491,7 +491,7 @@ int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, 
 		return DD_ENOMEM;
 	memset(e, 0, sizeof(*e));
 	e->extra = &dd__no_extra;
-	e->path = dd__arena_strndup(&t->arena, path, len);
+	e->path = stored ? stored : dd__arena_strndup(&t->arena, path, len);
 	if (!e->path)
 		return DD_ENOMEM;
 	e->path_len = (uint32_t)len;
@@ -500,6 +500,18 @@ int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, 
 	t->sorted[t->nsorted++] = e;
 	*out = e;
 	return 0;
+}
+
+int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, size_t len,
+		    enum dd_type type, int layer)
+{
+	return append(t, out, path, len, type, layer, NULL);
+}
+
+int dd__tree_append_borrowed(struct dd_tree *t, struct dd_entry **out, const char *path, size_t len,
+			     enum dd_type type, int layer)
+{
+	return append(t, out, path, len, type, layer, path);
 }
 
 int dd__tree_finalize_appended(struct dd_tree *t)

@@ -104,6 +104,9 @@ int dd__tree_finalize(struct dd_tree *t);
  */
 int dd__tree_append(struct dd_tree *t, struct dd_entry **out, const char *path, size_t len,
 		    enum dd_type type, int layer);
+/* The same, keeping PATH itself (not a copy): it must outlive the tree. */
+int dd__tree_append_borrowed(struct dd_tree *t, struct dd_entry **out, const char *path, size_t len,
+			     enum dd_type type, int layer);
 int dd__tree_finalize_appended(struct dd_tree *t);
 /* An entry already appended at PATH, or NULL. */
 struct dd_entry *dd__tree_appended(struct dd_tree *t, const char *path, size_t len);

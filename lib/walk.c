@@ -511,7 +511,40 @@ struct walk {
 	struct pool pool;         /* or on these */
 	struct dd__buf path;     /* absolute path of the current entry inside the root */
 	struct dd__buf tmp;
+	/*
+	 * Borrowing strings from the reference: its entries are met in the
+	 * walk's own (path) order, so one cursor finds each path's twin.
+	 */
+	const struct dd_tree *lender;
+	size_t lend_pos;
+	const struct dd_entry *twin; /* the current path's entry in LENDER, or NULL */
 };
+
+/* The current path's entry in the tree lending strings, or NULL. */
+static const struct dd_entry *twin_of(struct walk *w)
+{
+	size_t n = dd_tree_count(w->lender);
+	int cmp = 1;
+
+	while (w->lend_pos < n) {
+		const struct dd_entry *r = dd_tree_entry(w->lender, w->lend_pos);
+
+		cmp = dd_path_compare(r->path, r->path_len, w->path.data, w->path.len);
+		if (cmp >= 0)
+			break;
+		w->lend_pos++;
+	}
+	return cmp == 0 ? dd_tree_entry(w->lender, w->lend_pos) : NULL;
+}
+
+/* Append the current path, its string borrowed from the reference when it has it. */
+static int append_current(struct walk *w, struct dd_entry **e, enum dd_type type)
+{
+	w->twin = w->lender ? twin_of(w) : NULL;
+	if (w->twin)
+		return dd__tree_append_borrowed(w->t, e, w->twin->path, w->twin->path_len, type, -1);
+	return dd__tree_append(w->t, e, w->path.data, w->path.len, type, -1);
+}
 
 /* openat(), and once more when out of descriptors, after the hashing queue has drained. */
 static int walk_openat(struct walk *w, int dirfd, const char *name, int flags)
@@ -601,7 +634,11 @@ static int read_link(struct walk *w, struct dd_entry *e, int dirfd, const char *
 			break;
 		cap *= 2; /* the link grew since lstat */
 	}
-	e->target = dd__arena_strndup(&w->t->arena, w->tmp.data, (size_t)got);
+	if (w->twin && w->twin->target && w->twin->target_len == (size_t)got &&
+	    !memcmp(w->twin->target, w->tmp.data, (size_t)got))
+		e->target = w->twin->target; /* the reference's own string */
+	else
+		e->target = dd__arena_strndup(&w->t->arena, w->tmp.data, (size_t)got);
 	e->target_len = (size_t)got;
 	return e->target ? 0 : DD_ENOMEM;
 }
@@ -640,14 +677,14 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 			return 0; /* deleted since readdir */
 		/* Record it as unreadable, with the type readdir gave, if any. */
 		dd__tree_warn(w->t, "%s: cannot stat: %s", w->path.data, strerror(errno));
-		rc = dd__tree_append(w->t, &e, w->path.data, w->path.len, dtype ? dtype : DD_TYPE_FILE, -1);
+		rc = append_current(w, &e, dtype ? dtype : DD_TYPE_FILE);
 		if (rc == 0)
 			e->flags |= DD_ENTRY_UNREADABLE;
 		return rc;
 	}
 	type = type_of(st.st_mode);
 	/* Each directory's names are walked in byte order: appended in path order. */
-	rc = dd__tree_append(w->t, &e, w->path.data, w->path.len, type, -1);
+	rc = append_current(w, &e, type);
 	if (rc)
 		return rc;
 	rc = set_attrs(&w->t->arena, e, &st);
@@ -832,6 +869,7 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	w.cfg.reference = opts->version >= 2 ? opts->reference : NULL;
 	w.cfg.defer_heads = opts->version >= 3 && opts->defer_heads && !w.cfg.reference &&
 			    w.cfg.head_bytes;
+	w.lender = opts->version >= 3 && opts->borrow_strings ? w.cfg.reference : NULL;
 	/* The root itself may be a magic link such as /proc/PID/root: follow it once. */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {

@@ -37,9 +37,16 @@ struct dd_target_options {
 	 * hashed. Tar targets ignore it.
 	 */
 	bool defer_heads;
+	/*
+	 * Version 3: a directory walk points its entries' paths and link
+	 * targets at REFERENCE's own strings where they are the same, instead
+	 * of copying them (the walk meets both in path order). REFERENCE must
+	 * then outlive the returned tree.
+	 */
+	bool borrow_strings;
 };
 #define DD_TARGET_OPTIONS_VERSION 3
-#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0, NULL, false }
+#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0, NULL, false, false }
 
 /*
  * Walk the root filesystem at PATH (a /proc/PID/root, an overlay merged

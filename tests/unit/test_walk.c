@@ -89,8 +89,8 @@ static const struct dd_entry *find(const struct dd_tree *t, const char *path)
 	return e;
 }
 
-static struct dd_tree *walk_opts(struct fx *f, const struct dd_tree *reference, unsigned jobs,
-			       bool defer)
+static struct dd_tree *walk_full(struct fx *f, const struct dd_tree *reference, unsigned jobs,
+			       bool defer, bool borrow)
 {
 	struct dd_target_options o = DD_TARGET_OPTIONS_INIT;
 	struct dd_tree *t = NULL;
@@ -99,8 +99,15 @@ static struct dd_tree *walk_opts(struct fx *f, const struct dd_tree *reference, 
 	o.jobs = jobs;
 	o.reference = reference;
 	o.defer_heads = defer;
+	o.borrow_strings = borrow;
 	assert_int_equal(dd_target_read_dir(&t, f->ctx, f->dir, &o), 0);
 	return t;
+}
+
+static struct dd_tree *walk_opts(struct fx *f, const struct dd_tree *reference, unsigned jobs,
+			       bool defer)
+{
+	return walk_full(f, reference, jobs, defer, false);
 }
 
 static struct dd_tree *walk(struct fx *f, const struct dd_tree *reference, unsigned jobs)
@@ -216,12 +223,51 @@ static void test_deferred(void **state)
 	dd_tree_free(t);
 }
 
+/* Borrowed strings are the reference's own, where they are the same. */
+static void test_borrowed(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+	struct dd_tree *ref, *t;
+
+	snprintf(path, sizeof(path), "%s/link", f->dir);
+	assert_int_equal(symlink("elf", path), 0);
+	ref = walk(f, NULL, 1);
+	/* A path only the target has, and a link whose target moved. */
+	write_file(f->dir, "only", (const unsigned char *)"x", 1, 0644);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("script", path), 0);
+	t = walk_full(f, ref, 2, false, true);
+	assert_ptr_equal(find(t, "/script")->path, find(ref, "/script")->path);
+	assert_ptr_equal(find(t, "/link")->path, find(ref, "/link")->path);
+	assert_ptr_not_equal(find(t, "/link")->target, find(ref, "/link")->target);
+	assert_string_equal(find(t, "/link")->target, "script");
+	assert_string_equal(find(t, "/only")->path, "/only");
+	assert_int_equal(dd_tree_count(t), dd_tree_count(ref) + 1);
+	dd_tree_free(t);
+	/* Same link target: borrowed too. */
+	dd_tree_free(ref);
+	ref = walk(f, NULL, 1);
+	t = walk_full(f, ref, 1, false, true);
+	assert_ptr_equal(find(t, "/link")->target, find(ref, "/link")->target);
+	/* Without borrow_strings, copies. */
+	dd_tree_free(t);
+	t = walk_full(f, ref, 1, false, false);
+	assert_ptr_not_equal(find(t, "/script")->path, find(ref, "/script")->path);
+	dd_tree_free(t);
+	dd_tree_free(ref);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/only", f->dir);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_heads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_borrowed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

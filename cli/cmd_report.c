@@ -465,6 +465,13 @@ int cmd_report(int argc, char **argv)
 		rc = cli_fail(tctx);
 		goto out;
 	}
+	/*
+	 * Read side by side, the two trees hold the same paths twice: the
+	 * target's are dropped for the image's (which outlives it). A walk
+	 * after a cached image borrowed them already.
+	 */
+	if (owned && !to.borrow_strings && strcmp(type, "upper") && dd_tree_share_strings(owned, itree))
+		goto fail;
 	if (dd_ignore_new(&ign, ctx) || (!a.no_defaults && dd_ignore_add_defaults(ign)))
 		goto fail;
 	for (i = 0; i < a.nignores; i++)

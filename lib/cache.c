@@ -511,7 +511,7 @@ static bool decode_entry(struct dd_tree *t, const unsigned char *p0, const unsig
 	e.path = slot->path;
 	e.path_len = slot->path_len;
 	p = get_bytes(&r, &len, &present);
-	if (present && !(e.target = dd__arena_strndup(&t->arena, (const char *)p, len)))
+	if (present && !(e.target = dd__arena_string(&t->strings, (const char *)p, len)))
 		return false;
 	e.target_len = (uint32_t)len;
 	x.nxattrs = (uint32_t)get_u(&r, 4);

@@ -779,7 +779,11 @@ static int apply_hardlink(struct stream *s, struct dd_tree *t, struct archive_en
 	copy.path_len = n->e.path_len;
 	copy.layer = s->layer;
 	copy.flags = 0;
+	copy.links = 0; /* shared now: both are looked at when links are settled */
 	n->e = copy; /* same ino: dd__tree_finalize() records the link */
+	target = dd__tree_lookup(t, tp.data, tp.len);
+	if (target && target->e.ino == copy.ino)
+		target->e.links = 0;
 out:
 	dd__buf_free(&tp);
 	return rc;
@@ -838,6 +842,7 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 	if (rc)
 		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
 			    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "cannot add");
+	n->e.links = 1; /* a new inode of its own, until a hard link names it */
 	n->e.mode = (uint32_t)archive_entry_perm(e) & 07777;
 	n->e.uid = (uint64_t)archive_entry_uid(e);
 	n->e.gid = (uint64_t)archive_entry_gid(e);
@@ -864,7 +869,7 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 			return serr(s, DD_ELIMIT, "symlink '%s': target longer than %llu bytes (limit max-path)",
 				    qpath(s, s->path.data, len), (unsigned long long)ctx->limits.max_path);
 		n->e.target_len = strlen(target);
-		n->e.target = dd__arena_strndup(&t->arena, target, n->e.target_len);
+		n->e.target = dd__arena_string(&t->strings, target, n->e.target_len);
 		if (!n->e.target)
 			return serr(s, DD_ENOMEM, "out of memory");
 	}

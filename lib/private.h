@@ -49,6 +49,8 @@ void dd__arena_free(struct dd__arena *a);
 void *dd__arena_alloc(struct dd__arena *a, size_t n);
 /* A NUL-terminated copy of N bytes. */
 char *dd__arena_strndup(struct dd__arena *a, const char *s, size_t n);
+/* The same, packed: not aligned, for arenas of many small strings. */
+char *dd__arena_string(struct dd__arena *a, const char *s, size_t n);
 /* Move every allocation of SRC into DST (freed with DST); SRC is left empty. */
 void dd__arena_adopt(struct dd__arena *dst, struct dd__arena *src);
 

@@ -245,7 +245,7 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 	if (get_bytes(o, "target", "target_bytes", tmp, &present))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid target", where);
 	if (present) {
-		e->target = dd__arena_strndup(&t->arena, tmp->data, tmp->len);
+		e->target = dd__arena_string(&t->strings, tmp->data, tmp->len);
 		e->target_len = tmp->len;
 	}
 	if (get_bytes(o, "hardlink", "hardlink_bytes", tmp, &present))

@@ -163,6 +163,7 @@ void dd_tree_free(struct dd_tree *t)
 	free(t->slots);
 	free(t->sorted);
 	dd__arena_free(&t->arena);
+	dd__arena_free(&t->strings);
 	free(t);
 }
 
@@ -184,7 +185,7 @@ static struct dd__node *node_new(struct dd_tree *t, const char *path, size_t len
 
 	if (t->count >= t->ctx->limits.max_entries)
 		return NULL;
-	p = dd__arena_strndup(&t->arena, path, len);
+	p = dd__arena_string(&t->strings, path, len);
 	if (!p)
 		return NULL;
 	if (n)
@@ -402,15 +403,25 @@ static int inode_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* May E share its inode with another entry? Builders that know it does not say links == 1. */
+static bool link_candidate(const struct dd_entry *e)
+{
+	return e->type != DD_TYPE_DIR && e->ino && e->links != 1;
+}
+
 /* Group entries by inode; every member but the first points at the first. */
 static int settle_hardlinks(struct dd_tree *t)
 {
 	struct inode_ref *refs;
 	size_t i, j, n = 0;
 
-	refs = malloc((t->nsorted ? t->nsorted : 1) * sizeof(*refs));
+	/* Most files have an inode of their own: only the others are sorted. */
+	for (i = 0; i < t->nsorted; i++)
+		n += link_candidate(t->sorted[i]);
+	refs = malloc((n ? n : 1) * sizeof(*refs));
 	if (!refs)
 		return DD_ENOMEM;
+	n = 0;
 	for (i = 0; i < t->nsorted; i++) {
 		struct dd_entry *e = (struct dd_entry *)t->sorted[i];
 		struct dd_entry_extra *x;
@@ -421,11 +432,11 @@ static int settle_hardlinks(struct dd_tree *t)
 			x->hardlink = NULL;
 			x->hardlink_len = 0;
 		}
-		e->links = 1;
-		if (e->type != DD_TYPE_DIR && e->ino) {
+		if (link_candidate(e)) {
 			refs[n].ino = e->ino;
 			refs[n++].pos = i;
 		}
+		e->links = 1;
 	}
 	qsort(refs, n, sizeof(*refs), inode_cmp);
 	for (i = 0; i < n; i = j) {
@@ -491,7 +502,7 @@ static int append(struct dd_tree *t, struct dd_entry **out, const char *path, si
 		return DD_ENOMEM;
 	memset(e, 0, sizeof(*e));
 	e->extra = &dd__no_extra;
-	e->path = stored ? stored : dd__arena_strndup(&t->arena, path, len);
+	e->path = stored ? stored : dd__arena_string(&t->strings, path, len);
 	if (!e->path)
 		return DD_ENOMEM;
 	e->path_len = (uint32_t)len;
@@ -547,12 +558,13 @@ int dd__tree_finalize(struct dd_tree *t)
 	for (i = 0; i < t->cap; i++)
 		if (t->slots[i])
 			t->sorted[n++] = &t->slots[i]->e;
+	/* The table's memory goes back before settling links needs its own. */
+	drop_table(t);
 	qsort(t->sorted, n, sizeof(*t->sorted), entry_cmp);
 	t->nsorted = n;
 	if (settle_hardlinks(t))
 		return DD_ENOMEM;
 	t->finalized = true;
-	drop_table(t);
 	return 0;
 }
 
@@ -602,6 +614,67 @@ static const struct dd_entry *bisect(const struct dd_tree *t, const char *path, 
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* A copy of the N bytes at S in A, or LENT when that holds the same bytes. */
+static const char *share(struct dd__arena *a, const char *s, size_t n, const char *lent, size_t lent_n)
+{
+	if (lent && lent_n == n && memcmp(lent, s, n) == 0)
+		return lent;
+	return dd__arena_string(a, s, n);
+}
+
+int dd_tree_share_strings(struct dd_tree *t, const struct dd_tree *lender)
+{
+	struct dd__arena fresh;
+	size_t i, j = 0;
+	int cmp = 1, rc = 0;
+
+	if (!t || !lender || !t->finalized || !lender->finalized || t == lender)
+		return DD_EINVAL;
+	dd__arena_init(&fresh);
+	for (i = 0; i < t->nsorted && rc == 0; i++) {
+		struct dd_entry *e = (struct dd_entry *)t->sorted[i];
+		const struct dd_entry *r = NULL;
+		const char *path, *target = NULL;
+
+		/* Both lists are in path order: one cursor finds each path's twin. */
+		for (; j < lender->nsorted; j++) {
+			cmp = dd_path_compare(lender->sorted[j]->path, lender->sorted[j]->path_len,
+					      e->path, e->path_len);
+			if (cmp >= 0)
+				break;
+		}
+		if (j < lender->nsorted && cmp == 0)
+			r = lender->sorted[j];
+		path = share(&fresh, e->path, e->path_len, r ? r->path : NULL, r ? r->path_len : 0);
+		if (e->target)
+			target = share(&fresh, e->target, e->target_len, r ? r->target : NULL,
+				       r ? r->target_len : 0);
+		if (!path || (e->target && !target)) {
+			rc = DD_ENOMEM;
+			break;
+		}
+		e->path = path;
+		e->target = target;
+		if (e->extra->hardlink) {
+			/* The first path of its group, met (and moved) already. */
+			const struct dd_entry *lead = bisect(t, e->extra->hardlink, e->extra->hardlink_len);
+			struct dd_entry_extra *x = (struct dd_entry_extra *)e->extra;
+
+			x->hardlink = lead ? lead->path : dd__arena_string(&fresh, x->hardlink, x->hardlink_len);
+			if (!x->hardlink)
+				rc = DD_ENOMEM;
+		}
+	}
+	if (rc) {
+		/* Some entries point into FRESH already: it stays, and so do the old strings. */
+		dd__arena_adopt(&t->arena, &fresh);
+		return rc;
+	}
+	dd__arena_free(&t->strings);
+	t->strings = fresh;
+	return 0;
 }
 
 struct dd_entry *dd__tree_appended(struct dd_tree *t, const char *path, size_t len)

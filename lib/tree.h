@@ -21,6 +21,7 @@ struct dd__node {
 struct dd_tree {
 	struct dd_ctx *ctx;
 	struct dd__arena arena;
+	struct dd__arena strings; /* paths and link targets, which dd_tree_share_strings() replaces */
 	struct dd__node *root;
 	struct dd__node **slots; /* open addressing, linear probing */
 	size_t cap, count;
@@ -90,7 +91,9 @@ void dd__tree_hide_lower(struct dd_tree *t, struct dd__node *n, int layer, bool 
 /*
  * Build the sorted entry list and settle hard links: entries sharing an
  * inode number form a group whose first path (in tree order) is the
- * "hardlink" of every other member. Further changes are refused afterwards.
+ * "hardlink" of every other member. A builder that knows an entry's inode
+ * is its own sets links to 1 beforehand, and the entry is not looked at;
+ * afterwards links counts the group. Further changes are refused.
  */
 int dd__tree_finalize(struct dd_tree *t);
 

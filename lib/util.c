@@ -35,15 +35,13 @@ void dd__arena_free(struct dd__arena *a)
 	memset(a, 0, sizeof(*a));
 }
 
-void *dd__arena_alloc(struct dd__arena *a, size_t n)
+/* N bytes from A's head chunk (or a new one), no alignment added. */
+static void *arena_take(struct dd__arena *a, size_t n)
 {
 	struct dd__arena_chunk *c;
 	size_t cap;
 	void *p;
 
-	n = (n + 7) & ~(size_t)7; /* 8: every member of our structs; strings waste less */
-	if (n == 0)
-		n = 16;
 	if (!a->head || a->cap - a->used < n) {
 		/* An oversized request gets a chunk of its own behind the head. */
 		cap = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
@@ -84,6 +82,32 @@ void dd__arena_adopt(struct dd__arena *dst, struct dd__arena *src)
 		dst->total += src->total;
 	}
 	memset(src, 0, sizeof(*src));
+}
+
+void *dd__arena_alloc(struct dd__arena *a, size_t n)
+{
+	n = (n + 7) & ~(size_t)7; /* 8: every member of our structs; strings waste less */
+	if (n == 0)
+		n = 16;
+	/* Chunks start aligned; a packed string before may have left the head unaligned. */
+	if (a->head && (a->used & 7)) {
+		size_t up = (a->used + 7) & ~(size_t)7;
+
+		a->used = up > a->cap ? a->cap : up;
+	}
+	return arena_take(a, n);
+}
+
+char *dd__arena_string(struct dd__arena *a, const char *s, size_t n)
+{
+	char *p = arena_take(a, n + 1);
+
+	if (!p)
+		return NULL;
+	if (n)
+		memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
 }
 
 char *dd__arena_strndup(struct dd__arena *a, const char *s, size_t n)

@@ -45,6 +45,8 @@ static int set_attrs(struct dd__arena *a, struct dd_entry *e, const struct stat 
 	e->mtime = st->st_mtim.tv_sec;
 	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
 	e->ino = entry_ino(st);
+	if (!S_ISDIR(st->st_mode) && st->st_nlink == 1)
+		e->links = 1; /* no other path has its inode: no hard-link group to look for */
 	/* 0:0 is every overlay whiteout: nothing to keep. */
 	if ((S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) && st->st_rdev != 0) {
 		if (!(x = dd__entry_extra(a, e)))
@@ -638,7 +640,7 @@ static int read_link(struct walk *w, struct dd_entry *e, int dirfd, const char *
 	    !memcmp(w->twin->target, w->tmp.data, (size_t)got))
 		e->target = w->twin->target; /* the reference's own string */
 	else
-		e->target = dd__arena_strndup(&w->t->arena, w->tmp.data, (size_t)got);
+		e->target = dd__arena_string(&w->t->strings, w->tmp.data, (size_t)got);
 	e->target_len = (size_t)got;
 	return e->target ? 0 : DD_ENOMEM;
 }

@@ -124,6 +124,15 @@ DD_API bool dd_entry_content_kept(const char *path, size_t len);
 DD_API const struct dd_xattr *dd_entry_xattr(const struct dd_entry *e, const char *name);
 
 /*
+ * Point TREE's paths and link targets at LENDER's own strings where they
+ * are the same, and free TREE's copies: a target and the image it is
+ * diffed against share most of their paths. One pass in path order over
+ * both. LENDER must then outlive TREE, and nothing may hold TREE's old
+ * strings (call it before diffing). DD_EINVAL for the same tree twice.
+ */
+DD_API int dd_tree_share_strings(struct dd_tree *tree, const struct dd_tree *lender);
+
+/*
  * The order of entries in a tree: bytewise, except that '/' sorts before
  * every other byte, so a directory is followed by its whole subtree.
  * Returns <0, 0 or >0.

@@ -693,6 +693,65 @@ static void test_append_limits(void **state)
 	dd_tree_free(t2);
 }
 
+/* An entry appended to T, a symlink to TARGET when that is not NULL. */
+static struct dd_entry *append_one(struct dd_tree *t, const char *path, const char *target, uint64_t ino)
+{
+	struct dd_entry *e;
+
+	assert_int_equal(dd__tree_append(t, &e, path, strlen(path),
+					 target ? DD_TYPE_SYMLINK : DD_TYPE_FILE, 0), 0);
+	if (target) {
+		e->target = target;
+		e->target_len = (uint32_t)strlen(target);
+	}
+	e->ino = ino;
+	return e;
+}
+
+/* Shared strings: the lender's where the same, copies elsewhere; links follow. */
+static void test_share_strings(void **state)
+{
+	struct fx *f = *state;
+	struct dd_tree *a;
+	const struct dd_entry *e;
+	struct dd__node *n;
+
+	assert_int_equal(dd__tree_new(&a, f->ctx), 0);
+	add(a, "/b", DD_TYPE_FILE, 0);
+	n = add(a, "/l", DD_TYPE_SYMLINK, 0);
+	n->e.target = "x";
+	n->e.target_len = 1;
+	n = add(a, "/m", DD_TYPE_SYMLINK, 0);
+	n->e.target = "y";
+	n->e.target_len = 1;
+	assert_int_equal(dd_tree_share_strings(f->t, a), DD_EINVAL); /* neither is whole */
+	assert_int_equal(dd__tree_finalize(a), 0);
+
+	append_one(f->t, "/a", NULL, 9);          /* only here */
+	append_one(f->t, "/b", NULL, 9);          /* in both; a hard link of /a */
+	append_one(f->t, "/l", "x", 0);           /* same target */
+	append_one(f->t, "/m", "z", 0);           /* another target */
+	append_one(f->t, "/n", NULL, 5)->links = 1; /* said to be alone: not grouped */
+	append_one(f->t, "/o", NULL, 5);
+	assert_int_equal(dd__tree_finalize_appended(f->t), 0);
+	assert_int_equal(dd_tree_share_strings(f->t, f->t), DD_EINVAL);
+	assert_int_equal(dd_tree_share_strings(f->t, a), 0);
+
+	e = dd_tree_find(f->t, "/b", 2);
+	assert_ptr_equal(e->path, dd_tree_find(a, "/b", 2)->path);
+	assert_string_equal(e->extra->hardlink, "/a");
+	assert_ptr_equal(e->extra->hardlink, dd_tree_find(f->t, "/a", 2)->path);
+	assert_string_equal(dd_tree_find(f->t, "/a", 2)->path, "/a");
+	e = dd_tree_find(f->t, "/l", 2);
+	assert_ptr_equal(e->target, dd_tree_find(a, "/l", 2)->target);
+	e = dd_tree_find(f->t, "/m", 2);
+	assert_ptr_equal(e->path, dd_tree_find(a, "/m", 2)->path);
+	assert_string_equal(e->target, "z");
+	assert_int_equal(dd_tree_find(f->t, "/n", 2)->links, 1);
+	assert_null(dd_tree_find(f->t, "/o", 2)->extra->hardlink);
+	dd_tree_free(a);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -723,6 +782,7 @@ int main(void)
 		T(test_entry_xattr),
 		T(test_append),
 		T(test_append_limits),
+		T(test_share_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

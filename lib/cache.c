@@ -477,18 +477,24 @@ static bool decode_entry(struct dd_tree *t, const unsigned char *p0, const unsig
 	const unsigned char *p;
 	size_t len;
 	bool present;
+	uint64_t flags, uid, gid;
 	uint32_t k;
 
 	memset(&e, 0, sizeof(e));
 	memset(&x, 0, sizeof(x));
-	e.type = (enum dd_type)get_u(&r, 1);
-	e.exec = (enum dd_exec)get_u(&r, 1);
+	e.type = (uint8_t)get_u(&r, 1);
+	e.exec = (uint8_t)get_u(&r, 1);
 	e.elf_machine = (uint16_t)get_u(&r, 2);
-	e.mode = (uint32_t)get_u(&r, 4) & 07777;
-	e.flags = (uint32_t)get_u(&r, 4);
-	e.layer = (int)(int32_t)get_u(&r, 4);
-	e.uid = get_u(&r, 8);
-	e.gid = get_u(&r, 8);
+	e.mode = (uint16_t)(get_u(&r, 4) & 07777);
+	flags = get_u(&r, 4);
+	e.layer = (int32_t)get_u(&r, 4);
+	uid = get_u(&r, 8);
+	gid = get_u(&r, 8);
+	if (flags > UINT16_MAX || uid > UINT32_MAX || gid > UINT32_MAX)
+		return false;
+	e.flags = (uint16_t)flags;
+	e.uid = (uint32_t)uid;
+	e.gid = (uint32_t)gid;
 	e.size = get_u(&r, 8);
 	e.ino = get_u(&r, 8);
 	e.mtime = (int64_t)get_u(&r, 8);

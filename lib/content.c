@@ -72,7 +72,7 @@ size_t dd__head_len(const unsigned char *p, size_t n)
 	return n > DD__TEXT_HEAD && !memchr(p, '\0', DD__TEXT_HEAD) ? DD__TEXT_HEAD : n;
 }
 
-void dd__exec_sniff(const void *data, size_t n, enum dd_exec *exec, uint16_t *machine)
+void dd__exec_sniff(const void *data, size_t n, uint8_t *exec, uint16_t *machine)
 {
 	const unsigned char *p = data;
 

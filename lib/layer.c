@@ -838,14 +838,20 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 		return apply_hardlink(s, t, e, s->path.data, len, parent);
 	if (len == 1 && type != DD_TYPE_DIR)
 		return serr(s, DD_EFORMAT, "the root is not a directory");
+	/* Linux IDs are 32 bits: no runtime could give a file any other owner. */
+	if (archive_entry_uid(e) < 0 || archive_entry_uid(e) > UINT32_MAX ||
+	    archive_entry_gid(e) < 0 || archive_entry_gid(e) > UINT32_MAX)
+		return serr(s, DD_EFORMAT, "entry '%s': owner %lld:%lld is not a pair of 32-bit IDs",
+			    qpath(s, s->path.data, len), (long long)archive_entry_uid(e),
+			    (long long)archive_entry_gid(e));
 	rc = dd__tree_put(t, &n, parent, s->path.data, len, type, s->layer);
 	if (rc)
 		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
 			    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "cannot add");
 	n->e.links = 1; /* a new inode of its own, until a hard link names it */
-	n->e.mode = (uint32_t)archive_entry_perm(e) & 07777;
-	n->e.uid = (uint64_t)archive_entry_uid(e);
-	n->e.gid = (uint64_t)archive_entry_gid(e);
+	n->e.mode = (uint16_t)(archive_entry_perm(e) & 07777);
+	n->e.uid = (uint32_t)archive_entry_uid(e);
+	n->e.gid = (uint32_t)archive_entry_gid(e);
 	n->e.mtime = archive_entry_mtime(e);
 	n->e.mtime_nsec = (uint32_t)archive_entry_mtime_nsec(e);
 	if ((type == DD_TYPE_CHAR || type == DD_TYPE_BLOCK) &&

@@ -136,7 +136,7 @@ int dd__base64_decode(struct dd__buf *out, const char *s, size_t len);
 #define DD__CONTENT_MAX (32u << 20)
 
 /* Classify a regular file by its first bytes: ELF (with e_machine) or #! script. */
-void dd__exec_sniff(const void *p, size_t n, enum dd_exec *exec, uint16_t *machine);
+void dd__exec_sniff(const void *p, size_t n, uint8_t *exec, uint16_t *machine);
 /*
  * How much of an executable's first N bytes (at P) libmagic is shown, so
  * how much is worth keeping: its text tests run regexes over the whole

@@ -200,7 +200,7 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 	struct dd_entry_extra x;
 	enum dd_type type = dd_type_from_name(dd__json_str(o, "type"));
 	const char *sha = dd__json_str(o, "sha256"), *exec;
-	uint64_t v;
+	uint64_t v, uid, gid;
 	int64_t iv;
 	bool present;
 	int rc;
@@ -224,10 +224,12 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 				 "out of memory");
 	if (!get_u64(o, "mode", &v) || v > 07777)
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid mode", where);
-	e->mode = (uint32_t)v;
-	if (!get_u64(o, "uid", &e->uid) || !get_u64(o, "gid", &e->gid) ||
-	    !get_u64(o, "size", &e->size) || !dd__json_int64(o, "mtime", &e->mtime))
+	e->mode = (uint16_t)v;
+	if (!get_u64(o, "uid", &uid) || !get_u64(o, "gid", &gid) || uid > UINT32_MAX ||
+	    gid > UINT32_MAX || !get_u64(o, "size", &e->size) || !dd__json_int64(o, "mtime", &e->mtime))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid uid, gid, size or mtime", where);
+	e->uid = (uint32_t)uid;
+	e->gid = (uint32_t)gid;
 	if (get_u64(o, "mtime_nsec", &v) && v < 1000000000)
 		e->mtime_nsec = (uint32_t)v;
 	if (sha) {

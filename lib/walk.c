@@ -37,7 +37,7 @@ static int set_attrs(struct dd__arena *a, struct dd_entry *e, const struct stat 
 {
 	struct dd_entry_extra *x;
 
-	e->mode = st->st_mode & 07777;
+	e->mode = (uint16_t)(st->st_mode & 07777);
 	if (S_ISREG(st->st_mode))
 		e->size = (uint64_t)st->st_size; /* replaced by the bytes read, when read */
 	e->uid = st->st_uid;

@@ -83,24 +83,24 @@ struct dd_entry_extra {
  * tree that holds the entry.
  */
 struct dd_entry {
-	/* Pointers first, then 8-, 4-, 2- and 1-byte fields: no padding inside. */
+	/* Widest fields first: no padding inside, 120 bytes. */
 	const char *path;       /* absolute: "/", "/etc/passwd" */
 	const char *target;     /* symlink target, NULL otherwise */
 	const struct dd_entry_extra *extra; /* hard link, xattrs, kept bytes, device numbers */
-	uint64_t uid, gid;
 	uint64_t size;          /* content bytes of a regular file, else 0 */
 	int64_t mtime;          /* seconds since the epoch */
 	uint64_t ino;           /* entries sharing an inode are hard links; 0 unknown */
+	uint32_t uid, gid;
 	uint32_t path_len;      /* paths and targets are at most max-path bytes */
 	uint32_t target_len;
-	uint32_t mode;          /* permission bits incl. setuid/setgid/sticky (07777) */
 	uint32_t mtime_nsec;
-	uint32_t flags;         /* DD_ENTRY_* */
 	uint32_t links;         /* paths in this tree sharing the inode (1 when none) */
-	int layer;              /* index of the layer that last wrote it; -1 unknown */
-	enum dd_type type;
-	enum dd_exec exec;      /* regular files: ELF, script or neither */
+	int32_t layer;          /* index of the layer that last wrote it; -1 unknown */
+	uint16_t mode;          /* permission bits incl. setuid/setgid/sticky (07777) */
+	uint16_t flags;         /* DD_ENTRY_* */
 	uint16_t elf_machine;   /* e_machine of an ELF file (62 = x86-64) */
+	uint8_t type;           /* enum dd_type */
+	uint8_t exec;           /* enum dd_exec: regular files, ELF, script or neither */
 	bool has_sha256;        /* regular files whose content was read */
 	unsigned char sha256[32];
 };

@@ -815,6 +815,28 @@ static void test_root_as_file(void **state)
 	tree_fails(f, DD_EFORMAT);
 }
 
+/* The largest ID there is, then one past it (pax allows any number): refused, named. */
+static void test_owner_32_bits(void **state)
+{
+	struct fx *f = *state;
+	const struct dd_tree *t;
+
+	ob_file_attrs(layer(f), "ok", "x", 1, 0644, 4294967295L, 7);
+	open_image(f, NULL);
+	assert_int_equal(dd_image_tree(&t, f->img), 0);
+	assert_int_equal(must(t, "/ok")->uid, 4294967295u);
+	assert_int_equal(must(t, "/ok")->gid, 7);
+}
+
+static void test_owner_beyond_32_bits(void **state)
+{
+	struct fx *f = *state;
+
+	ob_file_attrs(layer(f), "big", "x", 1, 0644, 0, 4294967296L);
+	tree_fails(f, DD_EFORMAT);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), "'/big': owner 0:4294967296"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -857,6 +879,8 @@ int main(void)
 		T(test_max_entries_limit),
 		T(test_max_path_limit),
 		T(test_root_as_file),
+		T(test_owner_32_bits),
+		T(test_owner_beyond_32_bits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -452,6 +452,21 @@ static void test_bad_exec_refused(void **state)
 	dd_image_free(img);
 }
 
+/* Owners are 32-bit IDs, as on Linux. */
+static void test_owner_beyond_32_bits(void **state)
+{
+	struct fx *f = *state;
+	static const char text[] =
+		"{\"driftdiff_manifest\":1,\"entries\":2}\n"
+		"{\"path\":\"/\",\"type\":\"dir\",\"mode\":493,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}\n"
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":4294967296,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}\n";
+	struct dd_image *img = NULL;
+
+	write_file(f->saved, text, sizeof(text) - 1);
+	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), DD_EFORMAT);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), ":3: invalid uid"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -468,6 +483,7 @@ int main(void)
 		T(test_parents_made),
 		T(test_bad_order_refused),
 		T(test_bad_exec_refused),
+		T(test_owner_beyond_32_bits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -412,7 +412,9 @@ int cmd_report(int argc, char **argv)
 	 * the executables that differ.
 	 */
 	itree = NULL;
-	upper_cached = !strcmp(type, "upper") && dd_image_cached(img);
+	/* A cached image, or a saved manifest, can give only the part the upper dir needs. */
+	upper_cached = !strcmp(type, "upper") &&
+		       (dd_image_cached(img) || dd_image_format(img) == DD_IMAGE_SAVED_MANIFEST);
 	preloaded = (!strcmp(type, "rootfs") || !strcmp(type, "live")) &&
 		    (dd_image_format(img) == DD_IMAGE_SAVED_MANIFEST || dd_image_cached(img));
 	irc = preloaded ? dd_image_tree(&itree, img) : 0;

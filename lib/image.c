@@ -375,6 +375,8 @@ int dd_image_open(struct dd_image **out, struct dd_ctx *ctx, const char *path,
 	if (is_saved_manifest(f)) {
 		img->format = DD_IMAGE_SAVED_MANIFEST;
 		rc = dd__saved_open(img, f);
+		if (rc == 0)
+			f = NULL; /* the image reads its entries from it later */
 		goto out;
 	}
 	rc = dd__src_open_tar(&img->src, ctx, path);
@@ -422,6 +424,8 @@ void dd_image_free(struct dd_image *img)
 	if (!img)
 		return;
 	dd__src_free(img->src);
+	if (img->saved)
+		fclose(img->saved);
 	dd_tree_free(img->tree);
 	dd_tree_free(img->upper_tree);
 	dd__cache_entry_free(img->cache);
@@ -436,7 +440,8 @@ void dd_image_free(struct dd_image *img)
 
 bool dd_image_cached(struct dd_image *img)
 {
-	if (!img || !img->cache_dir)
+	/* A saved manifest is its own record: never one of the cache's. */
+	if (!img || !img->cache_dir || img->format == DD_IMAGE_SAVED_MANIFEST)
 		return false;
 	if (!img->cache_tried) {
 		img->cache_tried = true;
@@ -457,6 +462,11 @@ int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
 	if (img->tree) {
 		*out = img->tree;
 		return 0;
+	}
+	if (img->saved) {
+		rc = dd__saved_load(img, NULL, &img->tree);
+		*out = img->tree;
+		return rc;
 	}
 	if (img->cache) {
 		/* Already read by dd_image_cached(). */
@@ -503,6 +513,12 @@ int dd_image_tree_for_upper(const struct dd_tree **out, struct dd_image *img, co
 	if (img->upper_tree) {
 		*out = img->upper_tree;
 		return 0;
+	}
+	if (!img->tree && img->saved) {
+		int rc = dd__saved_load(img, upper, &img->upper_tree);
+
+		*out = img->upper_tree;
+		return rc;
 	}
 	if (!img->tree && dd_image_cached(img)) {
 		img->upper_tree = dd__cache_tree_upper(img, img->cache, upper);

@@ -43,6 +43,10 @@ struct dd_image {
 	struct dd__cache_entry *cache; /* read and checked, not decoded yet */
 	bool cache_tried;
 	bool from_cache;
+	/* A saved manifest: its file, open, and where its entry lines start. */
+	FILE *saved;
+	off_t saved_body;
+	uint64_t saved_entries;   /* as many as the header says */
 };
 
 /*
@@ -79,10 +83,14 @@ int dd__image_alloc_layers(struct dd_image *img, size_t n);
 int dd__oci_open(struct dd_image *img, const char *ref);
 /* Read a docker save archive's manifest.json in img->src and select the image. */
 int dd__docker_open(struct dd_image *img, const char *ref);
-/* Load a saved manifest file. */
+/*
+ * Open a saved manifest: its header into IMG, which keeps F (on success
+ * only) for the entries, read when a tree is asked for: all of them, or
+ * with UPPER only those an upper-dir comparison needs (the others are
+ * checked for path order only).
+ */
 int dd__saved_open(struct dd_image *img, FILE *f);
-/* Read a saved manifest F (NAME in messages): the header into IMG, the entries into *RET. */
-int dd__saved_read(struct dd_image *img, FILE *f, const char *name, struct dd_tree **ret);
+int dd__saved_load(struct dd_image *img, const struct dd_tree *upper, struct dd_tree **ret);
 
 /* Stream layer I into TREE, verifying its size and digests. */
 int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree);

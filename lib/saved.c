@@ -6,11 +6,14 @@
  * silently smaller tree. Documented in man/driftdiff-manifest.5.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "image_private.h"
 #include "listing.h"
+#include "pkgdb.h"
 #include "tree.h"
 
 #define SAVED_VERSION 1
@@ -370,66 +373,366 @@ static int load_header(struct dd_image *img, struct json_object *h, uint64_t *en
 	return 0;
 }
 
-int dd__saved_open(struct dd_image *img, FILE *f)
+/* The next line of F, newline cut, NUL-terminated; -1 at the end (or on error: ferror). */
+static ssize_t next_line(struct dd_image *img, FILE *f, char **line, size_t *cap, uint64_t lineno)
 {
-	return dd__saved_read(img, f, img->path, &img->tree);
+	ssize_t len = getline(line, cap, f);
+
+	if (len < 0)
+		return -1;
+	if (len && (*line)[len - 1] == '\n')
+		(*line)[--len] = '\0';
+	if ((uint64_t)len > img->ctx->limits.max_json) {
+		dd__error(img->ctx, DD_ELIMIT, "%s:%llu: line too long", img->path,
+			  (unsigned long long)lineno);
+		return -2;
+	}
+	return len;
 }
 
-int dd__saved_read(struct dd_image *img, FILE *f, const char *name, struct dd_tree **ret)
+int dd__saved_open(struct dd_image *img, FILE *f)
 {
-	struct dd_ctx *ctx = img->ctx;
-	struct loader l = { NULL, NULL, 0, 0 };
-	struct dd__buf path = DD__BUF_INIT, tmp = DD__BUF_INIT, where = DD__BUF_INIT;
 	struct json_object *o = NULL;
+	struct dd__buf where = DD__BUF_INIT;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	uint64_t want = 0, got = 0, lineno = 0;
 	int rc;
 
+	len = next_line(img, f, &line, &cap, 1);
+	if (len < 0) {
+		rc = len == -2 ? DD_ELIMIT : dd__error(img->ctx, DD_EFORMAT, "%s: no header line", img->path);
+		goto out;
+	}
+	if (dd__buf_printf(&where, "%s:1", img->path)) {
+		rc = dd__error(img->ctx, DD_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = dd__json_parse(img->ctx, where.data, line, (size_t)len, &o);
+	if (rc == 0)
+		rc = load_header(img, o, &img->saved_entries);
+	if (rc == 0) {
+		img->saved_body = ftello(f);
+		if (img->saved_body < 0)
+			rc = dd__error(img->ctx, DD_EIO, "%s: %s", img->path, strerror(errno));
+		else
+			img->saved = f;
+	}
+out:
+	json_object_put(o);
+	dd__buf_free(&where);
+	free(line);
+	return rc;
+}
+
+/*
+ * What an upper-dir comparison needs of the image, chosen line by line as
+ * the entries go by in path order (cache.c chooses the same from its
+ * index): the upper dir's own paths, all below a whiteout, an opaque
+ * directory or a non-directory put over a directory (dd_diff_upper() may
+ * report them deleted), what classification parses, the first paths of
+ * hard-link groups, and the parents of all of these. A parent comes before
+ * its children, so the directories on the way to the current line wait on
+ * a stack until a child is wanted, or the walk leaves them.
+ */
+struct pending {
+	size_t off, len;         /* the line, in the filter's text */
+	size_t path_off, path_len;
+	uint64_t lineno;
+};
+
+struct filter {
+	const struct dd_tree *upper;
+	size_t pos;                     /* the first upper entry not before the current line */
+	const struct dd_entry *under;   /* the upper entry whose whole image subtree is wanted */
+	char **leads;                   /* hard-link groups' first paths, in path order */
+	size_t nleads;
+	struct dd__buf text;            /* pending lines, one after the other */
+	struct pending *pend;
+	size_t npend, pend_cap;
+	struct dd__buf prev;            /* the last line's path, for the order check */
+};
+
+static bool path_within(const char *dir, size_t dlen, const char *path, size_t len)
+{
+	return (dlen == 1 && len > 1) ||
+	       (len > dlen && path[dlen] == '/' && !memcmp(path, dir, dlen));
+}
+
+static int lead_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return dd_path_compare(x, strlen(x), y, strlen(y));
+}
+
+struct path_key {
+	const char *p;
+	size_t n;
+};
+
+static int lead_find_cmp(const void *key, const void *elem)
+{
+	const struct path_key *k = key;
+	const char *e = *(const char *const *)elem;
+
+	return dd_path_compare(k->p, k->n, e, strlen(e));
+}
+
+static bool wanted(struct filter *flt, const char *path, size_t len)
+{
+	size_t n = dd_tree_count(flt->upper);
+	const struct dd_entry *u = NULL;
+	struct path_key key = { path, len };
+	int cmp = 1;
+
+	if (len == 1)
+		return true;
+	while (flt->pos < n) {
+		u = dd_tree_entry(flt->upper, flt->pos);
+		cmp = dd_path_compare(u->path, u->path_len, path, len);
+		if (cmp >= 0)
+			break;
+		flt->pos++;
+	}
+	if (flt->under && !path_within(flt->under->path, flt->under->path_len, path, len))
+		flt->under = NULL;
+	if (flt->under)
+		return true;
+	if (flt->pos < n && cmp == 0) {
+		if ((u->flags & (DD_ENTRY_WHITEOUT | DD_ENTRY_OPAQUE)) || u->type != DD_TYPE_DIR)
+			flt->under = u;
+		return true;
+	}
+	if (dd_entry_content_kept(path, len) || dd__pkgdb_is_db_path(path, len))
+		return true;
+	return flt->nleads && bsearch(&key, flt->leads, flt->nleads, sizeof(*flt->leads), lead_find_cmp);
+}
+
+/*
+ * The path of an entry line, seen without parsing it when the line starts
+ * as this file's writer starts one ({"path":"...) with no escape in it;
+ * false otherwise (the line is then parsed).
+ */
+static bool quick_path(const char *line, size_t len, size_t *off, size_t *plen)
+{
+	static const char pre[] = "{\"path\":\"";
+	const char *s = line + sizeof(pre) - 1, *q;
+
+	if (len < sizeof(pre) || memcmp(line, pre, sizeof(pre) - 1))
+		return false;
+	q = memchr(s, '"', len - (size_t)(s - line));
+	if (!q || memchr(s, '\\', (size_t)(q - s)) || !strncmp(q, "\",\"path_bytes\"", 14))
+		return false;
+	*off = (size_t)(s - line);
+	*plen = (size_t)(q - s);
+	return true;
+}
+
+/* The first paths of hard-link groups: a pass over the lines, before the real one. */
+static int scan_leads(struct dd_image *img, struct filter *flt, struct dd__buf *tmp)
+{
+	static const char key[] = "\"hardlink\":\"";
+	struct dd__ptrvec leads = { NULL, 0, 0 };
+	char *copy;
+	char *line = NULL, *p, *q;
+	size_t cap = 0;
+	ssize_t len;
+	uint64_t lineno = 1;
+	int rc = 0;
+
+	while (rc == 0 && (len = next_line(img, img->saved, &line, &cap, ++lineno)) >= 0) {
+		bool present = false;
+		struct json_object *o = NULL;
+
+		if (!(p = memmem(line, (size_t)len, key, sizeof(key) - 1)))
+			continue;
+		p += sizeof(key) - 1;
+		q = memchr(p, '"', (size_t)(line + len - p));
+		tmp->len = 0;
+		if (q && !memchr(p, '\\', (size_t)(q - p)) && strncmp(q, "\",\"hardlink_bytes\"", 18)) {
+			rc = dd__buf_put(tmp, p, (size_t)(q - p)) ? DD_ENOMEM : 0;
+			present = true;
+		} else if (dd__json_parse(img->ctx, img->path, line, (size_t)len, &o) == 0) {
+			present = false;
+			rc = get_bytes(o, "hardlink", "hardlink_bytes", tmp, &present) == DD_ENOMEM ? DD_ENOMEM : 0;
+			json_object_put(o);
+		}
+		/* A path with a NUL is never a real one: the real pass refuses the line. */
+		if (rc || !present || memchr(tmp->data, '\0', tmp->len))
+			continue;
+		copy = strndup(tmp->data, tmp->len);
+		if (!copy || dd__ptrvec_push(&leads, copy)) {
+			free(copy);
+			rc = DD_ENOMEM;
+		}
+	}
+	free(line);
+	if (rc == 0 && len == -2)
+		rc = DD_ELIMIT;
+	if (rc == DD_ENOMEM)
+		dd__error(img->ctx, rc, "out of memory");
+	if (leads.len)
+		qsort(leads.items, leads.len, sizeof(void *), lead_cmp);
+	flt->leads = (char **)leads.items;
+	flt->nleads = leads.len;
+	if (rc == 0 && fseeko(img->saved, img->saved_body, SEEK_SET) != 0)
+		rc = dd__error(img->ctx, DD_EIO, "%s: %s", img->path, strerror(errno));
+	return rc;
+}
+
+static void filter_free(struct filter *flt)
+{
+	size_t i;
+
+	for (i = 0; i < flt->nleads; i++)
+		free(flt->leads[i]);
+	free(flt->leads);
+	free(flt->pend);
+	dd__buf_free(&flt->text);
+	dd__buf_free(&flt->prev);
+}
+
+/* Parse the line LINE (LINENO) and load it into the tree. */
+static int load_line(struct dd_image *img, struct loader *l, const char *line, size_t len,
+		     uint64_t lineno, struct dd__buf *path, struct dd__buf *tmp, struct dd__buf *where)
+{
+	struct json_object *o = NULL;
+	int rc;
+
+	where->len = 0;
+	if (dd__buf_printf(where, "%s:%llu", img->path, (unsigned long long)lineno))
+		return dd__error(img->ctx, DD_ENOMEM, "out of memory");
+	rc = dd__json_parse(img->ctx, where->data, line, len, &o);
+	if (rc == 0)
+		rc = load_entry(img, l, o, path, tmp, where->data);
+	json_object_put(o);
+	return rc;
+}
+
+/* Drop the pending lines that are not parents of PATH. */
+static void pend_leave(struct filter *flt, const char *path, size_t len)
+{
+	while (flt->npend) {
+		struct pending *p = &flt->pend[flt->npend - 1];
+
+		if (path_within(flt->text.data + p->path_off, p->path_len, path, len))
+			break;
+		flt->text.len = p->off;
+		flt->npend--;
+	}
+}
+
+/* Filter one line: load it (and its pending parents) or keep it pending. */
+static int filter_line(struct dd_image *img, struct loader *l, struct filter *flt, const char *line,
+		       size_t len, uint64_t lineno, struct dd__buf *path, struct dd__buf *tmp,
+		       struct dd__buf *where)
+{
+	const char *p;
+	size_t off, plen, i;
+	struct pending *pd;
+	int rc;
+
+	if (quick_path(line, len, &off, &plen)) {
+		p = line + off;
+	} else {
+		struct json_object *o = NULL;
+		bool present = false;
+
+		where->len = 0;
+		if (dd__buf_printf(where, "%s:%llu", img->path, (unsigned long long)lineno))
+			return dd__error(img->ctx, DD_ENOMEM, "out of memory");
+		rc = dd__json_parse(img->ctx, where->data, line, len, &o);
+		if (rc == 0 && (get_bytes(o, "path", "path_bytes", tmp, &present) || !present))
+			rc = dd__error(img->ctx, DD_EFORMAT, "%s: entry without a valid path or type",
+				       where->data);
+		json_object_put(o);
+		if (rc)
+			return rc;
+		p = tmp->data;
+		plen = tmp->len;
+		off = SIZE_MAX; /* not in the line: its copy is in tmp */
+	}
+	if (flt->prev.len && dd_path_compare(flt->prev.data, flt->prev.len, p, plen) >= 0)
+		return dd__error(img->ctx, DD_EFORMAT, "%s:%llu: out of path order, or a duplicate",
+				 img->path, (unsigned long long)lineno);
+	flt->prev.len = 0;
+	if (dd__buf_put(&flt->prev, p, plen))
+		return dd__error(img->ctx, DD_ENOMEM, "out of memory");
+	pend_leave(flt, flt->prev.data, flt->prev.len);
+	if (!wanted(flt, flt->prev.data, flt->prev.len)) {
+		if (dd__grow(&flt->pend, &flt->pend_cap, flt->npend, sizeof(*flt->pend)))
+			return dd__error(img->ctx, DD_ENOMEM, "out of memory");
+		pd = &flt->pend[flt->npend++];
+		pd->off = flt->text.len;
+		pd->len = len;
+		pd->lineno = lineno;
+		pd->path_len = plen;
+		if (dd__buf_put(&flt->text, line, len) || dd__buf_put(&flt->text, flt->prev.data, plen))
+			return dd__error(img->ctx, DD_ENOMEM, "out of memory");
+		pd->path_off = pd->off + len;
+		return 0;
+	}
+	/* Wanted: the parents that waited first, in their order. */
+	for (i = 0; i < flt->npend; i++) {
+		pd = &flt->pend[i];
+		rc = load_line(img, l, flt->text.data + pd->off, pd->len, pd->lineno, path, tmp, where);
+		if (rc)
+			return rc;
+	}
+	flt->npend = 0;
+	flt->text.len = 0;
+	return load_line(img, l, line, len, lineno, path, tmp, where);
+}
+
+int dd__saved_load(struct dd_image *img, const struct dd_tree *upper, struct dd_tree **ret)
+{
+	struct dd_ctx *ctx = img->ctx;
+	struct loader l = { NULL, NULL, 0, 0 };
+	struct filter flt;
+	struct dd__buf path = DD__BUF_INIT, tmp = DD__BUF_INIT, where = DD__BUF_INIT;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	uint64_t got = 0, lineno = 1;
+	int rc;
+
+	*ret = NULL;
+	memset(&flt, 0, sizeof(flt));
+	flt.upper = upper;
+	if (fseeko(img->saved, img->saved_body, SEEK_SET) != 0)
+		return dd__error(ctx, DD_EIO, "%s: %s", img->path, strerror(errno));
 	rc = dd__tree_new(&l.t, ctx);
 	if (rc == 0)
 		rc = push_dir(&l, &l.t->root->e);
 	if (rc) {
-		dd_tree_free(l.t);
-		return dd__error(ctx, rc, "out of memory");
-	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		if (len && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if ((uint64_t)len > ctx->limits.max_json) {
-			rc = dd__error(ctx, DD_ELIMIT, "%s:%llu: line too long", name,
-				       (unsigned long long)lineno);
-			goto out;
-		}
-		where.len = 0;
-		if (dd__buf_printf(&where, "%s:%llu", name, (unsigned long long)lineno)) {
-			rc = dd__error(ctx, DD_ENOMEM, "out of memory");
-			goto out;
-		}
-		rc = dd__json_parse(ctx, where.data, line, (size_t)len, &o);
-		if (rc)
-			goto out;
-		rc = lineno == 1 ? load_header(img, o, &want)
-				 : load_entry(img, &l, o, &path, &tmp, where.data);
-		json_object_put(o);
-		o = NULL;
-		if (rc)
-			goto out;
-		if (lineno > 1 && ++got > want) {
-			rc = dd__error(ctx, DD_EFORMAT, "%s: more entries than the header's %llu",
-				       name, (unsigned long long)want);
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		rc = dd__error(ctx, DD_EIO, "%s: %s", name, strerror(errno));
+		rc = dd__error(ctx, rc, "out of memory");
 		goto out;
 	}
-	if (got != want) {
-		rc = dd__error(ctx, DD_EFORMAT, "%s: truncated: %llu of %llu entries", name,
-			       (unsigned long long)got, (unsigned long long)want);
+	if (upper && (rc = scan_leads(img, &flt, &tmp)))
+		goto out;
+	while ((len = next_line(img, img->saved, &line, &cap, ++lineno)) >= 0) {
+		if (++got > img->saved_entries) {
+			rc = dd__error(ctx, DD_EFORMAT, "%s: more entries than the header's %llu",
+				       img->path, (unsigned long long)img->saved_entries);
+			goto out;
+		}
+		rc = upper ? filter_line(img, &l, &flt, line, (size_t)len, lineno, &path, &tmp, &where)
+			   : load_line(img, &l, line, (size_t)len, lineno, &path, &tmp, &where);
+		if (rc)
+			goto out;
+	}
+	if (len == -2) {
+		rc = DD_ELIMIT;
+		goto out;
+	}
+	if (ferror(img->saved)) {
+		rc = dd__error(ctx, DD_EIO, "%s: %s", img->path, strerror(errno));
+		goto out;
+	}
+	if (got != img->saved_entries) {
+		rc = dd__error(ctx, DD_EFORMAT, "%s: truncated: %llu of %llu entries", img->path,
+			       (unsigned long long)got, (unsigned long long)img->saved_entries);
 		goto out;
 	}
 	rc = dd__tree_finalize_appended(l.t);
@@ -440,10 +743,10 @@ int dd__saved_read(struct dd_image *img, FILE *f, const char *name, struct dd_tr
 	*ret = l.t;
 	l.t = NULL;
 out:
-	json_object_put(o);
 	free(line);
 	free(l.dirs);
 	dd_tree_free(l.t);
+	filter_free(&flt);
 	dd__buf_free(&path);
 	dd__buf_free(&tmp);
 	dd__buf_free(&where);

@@ -89,8 +89,9 @@ DD_API bool dd_image_cached(struct dd_image *img);
  * entries at UPPER's paths and their parents, everything below UPPER's
  * whiteouts, opaque directories and non-directories, and the files that
  * classification parses (package databases, account files). From the
- * manifest cache this costs in proportion to UPPER, not to the image;
- * without a cache entry it is the whole tree, as dd_image_tree() gives it.
+ * manifest cache this costs in proportion to UPPER, not to the image; a
+ * saved manifest's other lines are checked for path order, not parsed or
+ * kept. Otherwise it is the whole tree, as dd_image_tree() gives it.
  * Borrowed from the image. Only for an upper-dir comparison with UPPER:
  * any other use needs dd_image_tree().
  */

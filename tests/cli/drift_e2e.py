@@ -161,6 +161,14 @@ def main():
                     reports.append(doc)
                 c.check(reports[0] and reports[0] == reports[1],
                         "upper: the cached image's part gives the whole tree's report")
+                # A saved manifest gives its part line by line: the same changes and findings.
+                saved = os.path.join(d, "image.manifest")
+                rc, out, err = run("manifest", "--ref", "latest", "-o", saved, layout)
+                c.check(rc == 0, f"manifest -o: exit {rc} {err}")
+                rc, out, err = run("report", "--format", "json", saved, "--upper", upper)
+                doc = json.loads(out) if rc == 1 else {}
+                c.check(doc and all(doc.get(k) == reports[1].get(k) for k in ("changes", "findings", "summary")),
+                        "upper: the saved manifest's part gives the whole tree's report")
         finally:
             if mounted:
                 subprocess.run(["umount", merged], check=False)

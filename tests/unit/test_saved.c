@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "driftdiff.h"
+#include "lib/tree.h"
 #include "oci_builder.h"
 
 struct fx {
@@ -183,6 +184,24 @@ static void write_file(const char *path, const char *s, size_t len)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* Open the saved file and read its entries (they are read on demand): the first error, or 0. */
+static int open_and_read(struct fx *f, struct dd_image **img)
+{
+	const struct dd_tree *t;
+	int rc;
+
+	*img = NULL;
+	rc = dd_image_open(img, f->ctx, f->saved, NULL);
+	if (rc)
+		return rc;
+	rc = dd_image_tree(&t, *img);
+	if (rc) {
+		dd_image_free(*img);
+		*img = NULL;
+	}
+	return rc;
+}
+
 /* ---- tests ---- */
 
 /* The original image has what the round trip is meant to prove. */
@@ -323,7 +342,7 @@ static void test_truncated_file(void **state)
 		n--;
 	write_file(f->saved, s, n);
 	free(s);
-	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), DD_EFORMAT);
+	assert_int_equal(open_and_read(f, &img), DD_EFORMAT);
 	assert_null(img);
 	assert_non_null(strstr(dd_ctx_error(f->ctx), f->saved));
 	assert_non_null(strstr(dd_ctx_error(f->ctx), "truncated"));
@@ -341,7 +360,7 @@ static void test_cut_mid_line(void **state)
 	s = read_file(f->saved, &n);
 	write_file(f->saved, s, n - 10);
 	free(s);
-	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), DD_EFORMAT);
+	assert_int_equal(open_and_read(f, &img), DD_EFORMAT);
 	assert_null(img);
 }
 
@@ -365,7 +384,7 @@ static void test_extra_line(void **state)
 	write_file(f->saved, t, n + sizeof(extra) - 1);
 	free(s);
 	free(t);
-	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), DD_EFORMAT);
+	assert_int_equal(open_and_read(f, &img), DD_EFORMAT);
 	assert_null(img);
 }
 
@@ -384,8 +403,7 @@ static int open_lines(struct fx *f, const char *const *lines, struct dd_image **
 				      "\"size\":0,\"mtime\":0,\"layer\":0}\n", lines[i]);
 	assert_true(n < sizeof(buf));
 	write_file(f->saved, buf, n);
-	*img = NULL;
-	return dd_image_open(img, f->ctx, f->saved, NULL);
+	return open_and_read(f, img);
 }
 
 #define DIR_(p) p "\",\"type\":\"dir"
@@ -463,8 +481,85 @@ static void test_owner_beyond_32_bits(void **state)
 	struct dd_image *img = NULL;
 
 	write_file(f->saved, text, sizeof(text) - 1);
-	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), DD_EFORMAT);
+	assert_int_equal(open_and_read(f, &img), DD_EFORMAT);
 	assert_non_null(strstr(dd_ctx_error(f->ctx), ":3: invalid uid"));
+}
+
+/* An entry of the upper tree T. */
+static struct dd_entry *upper_add(struct dd_tree *t, const char *path, enum dd_type type, uint32_t flags)
+{
+	struct dd_entry *e;
+
+	assert_int_equal(dd__tree_append(t, &e, path, strlen(path), type, -1), 0);
+	e->flags |= flags;
+	return e;
+}
+
+/*
+ * With an upper dir, only what it needs is read: its paths, all below an
+ * opaque directory or a whiteout, what classification parses, hard-link
+ * leads, and the parents of these with their own attributes.
+ */
+static void test_upper_part(void **state)
+{
+	struct fx *f = *state;
+#define D(p) "{\"path\":\"" p "\",\"type\":\"dir\",\"mode\":448,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}\n"
+#define F(p, more) "{\"path\":\"" p "\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0" more ",\"layer\":0}\n"
+	static const char text[] =
+		"{\"driftdiff_manifest\":1,\"entries\":16}\n"
+		D("/") D("/a") F("/a/x", "") F("/a/y", "") D("/b") D("/b/c") F("/b/c/d", "")
+		D("/etc") F("/etc/passwd", "") F("/h1", "") F("/h2", ",\"hardlink\":\"/h1\"")
+		D("/w") D("/w/deep") F("/w/deep/f", "") D("/z") F("/z/q", "");
+#undef D
+#undef F
+	static const char *const want[] = {
+		"/", "/a", "/a/x", "/a/y", "/b", "/b/c", "/etc", "/etc/passwd", "/h1", "/h2",
+		"/w", "/w/deep", "/w/deep/f",
+	};
+	struct dd_tree *upper;
+	const struct dd_tree *t, *whole;
+	struct dd_image *img;
+	size_t i;
+
+	write_file(f->saved, text, sizeof(text) - 1);
+	assert_int_equal(dd__tree_new(&upper, f->ctx), 0);
+	upper_add(upper, "/a", DD_TYPE_DIR, DD_ENTRY_OPAQUE);
+	upper_add(upper, "/b", DD_TYPE_DIR, 0);
+	upper_add(upper, "/b/c", DD_TYPE_DIR, 0);
+	upper_add(upper, "/b/c/new", DD_TYPE_FILE, 0);
+	upper_add(upper, "/h2", DD_TYPE_FILE, 0);
+	upper_add(upper, "/w", DD_TYPE_CHAR, DD_ENTRY_WHITEOUT);
+	assert_int_equal(dd__tree_finalize_appended(upper), 0);
+
+	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), 0);
+	assert_int_equal(dd_image_tree_for_upper(&t, img, upper), 0);
+	for (i = 0; i < dd_tree_count(t) && i < DD_ARRAY_SIZE(want); i++)
+		assert_string_equal(dd_tree_entry(t, i)->path, want[i]);
+	assert_int_equal(dd_tree_count(t), DD_ARRAY_SIZE(want));
+	/* A parent read because a child was wanted has its own line's attributes. */
+	assert_int_equal(dd_tree_find(t, "/etc", 4)->mode, 0700);
+	assert_false(dd_tree_find(t, "/etc", 4)->flags & DD_ENTRY_IMPLICIT);
+	assert_string_equal(dd_tree_find(t, "/h2", 3)->extra->hardlink, "/h1");
+	/* The whole tree is still there to be read, from the same file. */
+	assert_int_equal(dd_image_tree(&whole, img), 0);
+	assert_int_equal(dd_tree_count(whole), 16);
+	dd_image_free(img);
+
+	/* Order is checked on every line, wanted or not. */
+	{
+		static const char bad[] =
+			"{\"driftdiff_manifest\":1,\"entries\":3}\n"
+			"{\"path\":\"/\",\"type\":\"dir\",\"mode\":493,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}\n"
+			"{\"path\":\"/q\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}\n"
+			"{\"path\":\"/p\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}\n";
+
+		write_file(f->saved, bad, sizeof(bad) - 1);
+		assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), 0);
+		assert_int_equal(dd_image_tree_for_upper(&t, img, upper), DD_EFORMAT);
+		assert_non_null(strstr(dd_ctx_error(f->ctx), ":4: out of path order"));
+		dd_image_free(img);
+	}
+	dd_tree_free(upper);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -484,6 +579,7 @@ int main(void)
 		T(test_bad_order_refused),
 		T(test_bad_exec_refused),
 		T(test_owner_beyond_32_bits),
+		T(test_upper_part),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

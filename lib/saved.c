@@ -133,11 +133,11 @@ struct loader {
 	size_t ndirs, cap;
 };
 
-static bool is_within(const struct dd_entry *dir, const char *path, size_t len)
+/* Is PATH below the directory DIR (of DLEN bytes)? Every path is below "/". */
+static bool path_within(const char *dir, size_t dlen, const char *path, size_t len)
 {
-	return dir->path_len == 1 ||
-	       (len > dir->path_len && path[dir->path_len] == '/' &&
-		!memcmp(path, dir->path, dir->path_len));
+	return (dlen == 1 && len > 1) ||
+	       (len > dlen && path[dlen] == '/' && !memcmp(path, dir, dlen));
 }
 
 static int push_dir(struct loader *l, struct dd_entry *e)
@@ -173,7 +173,8 @@ static int place(struct loader *l, struct dd_entry **out, const char *path, size
 			(*out)->layer = layer;
 		return rc;
 	}
-	while (l->ndirs > 1 && !is_within(l->dirs[l->ndirs - 1], path, len))
+	while (l->ndirs > 1 && !path_within(l->dirs[l->ndirs - 1]->path, l->dirs[l->ndirs - 1]->path_len,
+					    path, len))
 		l->ndirs--;
 	d = l->dirs[l->ndirs - 1];
 	/* Each component between the deepest listed ancestor and PATH. */
@@ -452,12 +453,6 @@ struct filter {
 	size_t npend, pend_cap;
 	struct dd__buf prev;            /* the last line's path, for the order check */
 };
-
-static bool path_within(const char *dir, size_t dlen, const char *path, size_t len)
-{
-	return (dlen == 1 && len > 1) ||
-	       (len > dlen && path[dlen] == '/' && !memcmp(path, dir, dlen));
-}
 
 static int lead_cmp(const void *a, const void *b)
 {

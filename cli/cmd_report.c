@@ -424,8 +424,11 @@ int cmd_report(int argc, char **argv)
 		to.reference = itree;
 		to.borrow_strings = true;
 	}
-	/* Else the image comes later: executables' heads are read when the diff names them. */
-	to.defer_heads = !to.reference;
+	/*
+	 * Else the image comes later: a full walk's executables' heads are read
+	 * again when the diff names them. An upper dir's are few, and all new.
+	 */
+	to.defer_heads = !to.reference && strcmp(type, "upper");
 	/* Both sides at once: the image is bound by decompression, the target by reading. */
 	threaded = a.jobs != 1 && pthread_create(&thread, NULL, read_target, &job) == 0;
 	if (!threaded)

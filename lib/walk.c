@@ -357,6 +357,13 @@ out:
 /* ---- the hashing pool: the walk queues open files, workers hash them ---- */
 
 #define QUEUE_LEN 256
+/*
+ * Idle workers are woken for a batch of small files, or for a file big
+ * enough to be worth a thread at once: not per file, each wake-up being
+ * two context switches.
+ */
+#define WAKE_FILES 8
+#define WAKE_BYTES (1u << 20)
 
 struct job {
 	struct dd_entry *e;
@@ -370,6 +377,7 @@ struct pool {
 	pthread_cond_t not_empty, not_full;
 	struct job ring[QUEUE_LEN];
 	size_t head, count;
+	uint64_t queued_bytes;   /* of the files in the ring */
 	unsigned idle;           /* workers waiting for a job */
 	bool full_wait;          /* the walk waits for room */
 	bool done;
@@ -398,6 +406,7 @@ static void *worker(void *arg)
 		j = p->ring[p->head];
 		p->head = (p->head + 1) % QUEUE_LEN;
 		p->count--;
+		p->queued_bytes -= (uint64_t)j.st.st_size;
 		/*
 		 * Wake only who sleeps, and the walk only once there is room for
 		 * many files: a wake-up per file costs two context switches per
@@ -450,7 +459,8 @@ static void pool_push(struct pool *p, const struct job *j)
 	}
 	p->ring[(p->head + p->count) % QUEUE_LEN] = *j;
 	p->count++;
-	if (p->idle)
+	p->queued_bytes += (uint64_t)j->st.st_size;
+	if (p->idle && (p->count >= WAKE_FILES || p->queued_bytes >= WAKE_BYTES))
 		pthread_cond_signal(&p->not_empty);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -463,6 +473,7 @@ static void pool_push(struct pool *p, const struct job *j)
 static void pool_drain(struct pool *p)
 {
 	pthread_mutex_lock(&p->mu);
+	pthread_cond_broadcast(&p->not_empty); /* a short batch may not have woken anyone */
 	while (p->count) {
 		p->full_wait = true;
 		pthread_cond_wait(&p->not_full, &p->mu);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -365,6 +366,22 @@ out:
 #define WAKE_FILES 8
 #define WAKE_BYTES (1u << 20)
 
+/*
+ * Each queued file holds a descriptor: the queue takes at most a quarter
+ * of RLIMIT_NOFILE, so that the image read beside the walk can still
+ * open its blobs when the limit is low.
+ */
+static size_t queue_cap(void)
+{
+	struct rlimit rl;
+	size_t cap = QUEUE_LEN;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 < QUEUE_LEN)
+		cap = rl.rlim_cur / 4 < WAKE_FILES ? WAKE_FILES : (size_t)(rl.rlim_cur / 4);
+	return cap;
+}
+
 struct job {
 	struct dd_entry *e;
 	int fd;
@@ -376,7 +393,7 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t not_empty, not_full;
 	struct job ring[QUEUE_LEN];
-	size_t head, count;
+	size_t head, count, cap; /* CAP: at most QUEUE_LEN, see queue_cap() */
 	uint64_t queued_bytes;   /* of the files in the ring */
 	unsigned idle;           /* workers waiting for a job */
 	bool full_wait;          /* the walk waits for room */
@@ -412,7 +429,7 @@ static void *worker(void *arg)
 		 * many files: a wake-up per file costs two context switches per
 		 * file when files are small.
 		 */
-		if (p->full_wait && p->count <= QUEUE_LEN / 2)
+		if (p->full_wait && p->count <= p->cap / 2)
 			pthread_cond_signal(&p->not_full);
 		pthread_mutex_unlock(&p->mu);
 		if (hs->rc)
@@ -428,6 +445,7 @@ static int pool_start(struct pool *p, unsigned n, const struct hash_config *cfg)
 	unsigned i;
 
 	memset(p, 0, sizeof(*p));
+	p->cap = queue_cap();
 	if (pthread_mutex_init(&p->mu, NULL) || pthread_cond_init(&p->not_empty, NULL) ||
 	    pthread_cond_init(&p->not_full, NULL))
 		return DD_ENOMEM;
@@ -451,9 +469,9 @@ static int pool_start(struct pool *p, unsigned n, const struct hash_config *cfg)
 static void pool_push(struct pool *p, const struct job *j)
 {
 	pthread_mutex_lock(&p->mu);
-	if (p->count == QUEUE_LEN) {
+	if (p->count == p->cap) {
 		p->full_wait = true;
-		while (p->count > QUEUE_LEN / 2)
+		while (p->count > p->cap / 2)
 			pthread_cond_wait(&p->not_full, &p->mu);
 		p->full_wait = false;
 	}

@@ -21,13 +21,13 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${FUZZ_SECONDS:-30}
 parallel=${FUZZ_PARALLEL:-1}
 builddir=${FUZZ_BUILDDIR:-$src/build-fuzz}
-all_targets="layer_tar json digest index whiteout path escape report proc live"
+all_targets="layer_tar json digest index whiteout path escape report proc live saved"
 targets=${*:-$all_targets}
 
 max_len() {
 	case $1 in
 	layer_tar) echo 131072 ;;
-	json|index|live) echo 65536 ;;
+	json|index|live|saved) echo 65536 ;;
 	whiteout) echo 288 ;;
 	digest) echo 512 ;;
 	*) echo 4096 ;;

@@ -212,12 +212,18 @@ static void *describe_worker(void *arg)
 	return NULL;
 }
 
+/* Will the rules describe C's file (binary())? */
+static bool describes(const struct dd_change *c)
+{
+	return !(c->flags & DD_CHANGE_IGNORED) && (c->flags & DD_CHANGE_NEW_EXEC) && c->after;
+}
+
+/* ... and is there a head to describe it from, ahead of the rules? */
 static bool wants_description(const struct dd_change *c)
 {
 	const struct dd_entry *a = c->after;
 
-	return !(c->flags & DD_CHANGE_IGNORED) && (c->flags & DD_CHANGE_NEW_EXEC) && a && a->extra->head &&
-	       a->extra->head_len && a->has_sha256;
+	return describes(c) && a->extra->head && a->extra->head_len && a->has_sha256;
 }
 
 /*
@@ -232,8 +238,7 @@ static int load_heads(const struct dd_diff *diff, const struct dd_tree *target)
 	for (i = 0; i < n && rc == 0; i++) {
 		const struct dd_change *c = dd_diff_change(diff, i);
 
-		if (!(c->flags & DD_CHANGE_IGNORED) && (c->flags & DD_CHANGE_NEW_EXEC) && c->after &&
-		    !c->after->extra->head)
+		if (describes(c) && !c->after->extra->head)
 			rc = dd_target_load_head(target, c->after);
 	}
 	return rc;

@@ -572,13 +572,9 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 			/* Heads feed libmagic's word on executables only: don't keep the rest. */
 			if (s->head_bytes && size && (n->e.exec != DD_EXEC_NONE || (n->e.mode & 0111))) {
 				size_t k = dd__head_len(p, size < s->head_bytes ? size : s->head_bytes);
-				struct dd_entry_extra *x = dd__entry_extra(&s->tree->arena, &n->e);
 
-				if (x)
-					x->head = (const unsigned char *)dd__arena_strndup(&s->tree->arena, p, k);
-				if (!x || !x->head)
+				if (dd__entry_set_head(&s->tree->arena, &n->e, p, k))
 					return serr(s, DD_ENOMEM, "out of memory");
-				x->head_len = (uint32_t)k;
 			}
 		}
 		if (dd__hasher_update(s->file_h, p, size))
@@ -599,14 +595,9 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 		if (flat_limits(s))
 			return s->err;
 	}
-	if (keep && pos == want) {
-		struct dd_entry_extra *x = dd__entry_extra(&s->tree->arena, &n->e);
-
-		if (!x || !(x->content = (const unsigned char *)dd__arena_strndup(&s->tree->arena,
-				s->content.data ? s->content.data : "", s->content.len)))
-			return serr(s, DD_ENOMEM, "out of memory");
-		x->content_len = (uint32_t)s->content.len;
-	}
+	if (keep && pos == want &&
+	    dd__entry_set_content(&s->tree->arena, &n->e, s->content.data, s->content.len))
+		return serr(s, DD_ENOMEM, "out of memory");
 	if (pos < want && hash_zeros(s, want - pos))
 		return s->err;
 	if (pos > want)

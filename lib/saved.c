@@ -476,25 +476,17 @@ static int lead_find_cmp(const void *key, const void *elem)
 
 static bool wanted(struct filter *flt, const char *path, size_t len)
 {
-	size_t n = dd_tree_count(flt->upper);
-	const struct dd_entry *u = NULL;
+	const struct dd_entry *u;
 	struct path_key key = { path, len };
-	int cmp = 1;
 
 	if (len == 1)
 		return true;
-	while (flt->pos < n) {
-		u = dd_tree_entry(flt->upper, flt->pos);
-		cmp = dd_path_compare(u->path, u->path_len, path, len);
-		if (cmp >= 0)
-			break;
-		flt->pos++;
-	}
+	u = dd__tree_seek(flt->upper, &flt->pos, path, len);
 	if (flt->under && !path_within(flt->under->path, flt->under->path_len, path, len))
 		flt->under = NULL;
 	if (flt->under)
 		return true;
-	if (flt->pos < n && cmp == 0) {
+	if (u) {
 		if ((u->flags & (DD_ENTRY_WHITEOUT | DD_ENTRY_OPAQUE)) || u->type != DD_TYPE_DIR)
 			flt->under = u;
 		return true;
@@ -505,22 +497,35 @@ static bool wanted(struct filter *flt, const char *path, size_t len)
 }
 
 /*
- * The path of an entry line, seen without parsing it when the line starts
- * as this file's writer starts one ({"path":"...) with no escape in it;
- * false otherwise (the line is then parsed).
+ * The string value starting at S (after its opening quote; the line ends
+ * at END) as this file's writer writes the value of KEY: its bytes as they
+ * are (*N of them) when it holds no escape and is not followed by KEY's
+ * "_bytes" twin; false otherwise (the line is then parsed).
  */
+static bool plain_value(const char *s, const char *end, const char *key, size_t *n)
+{
+	const char *q = memchr(s, '"', (size_t)(end - s));
+	size_t k = strlen(key);
+
+	if (!q || memchr(s, '\\', (size_t)(q - s)))
+		return false;
+	/* ","KEY_bytes": the exact bytes are elsewhere. */
+	if ((size_t)(end - q) > k + 9 && !memcmp(q, "\",\"", 3) && !memcmp(q + 3, key, k) &&
+	    !memcmp(q + 3 + k, "_bytes\"", 7))
+		return false;
+	*n = (size_t)(q - s);
+	return true;
+}
+
+/* The path of an entry line that starts as this file's writer starts one: {"path":"... */
 static bool quick_path(const char *line, size_t len, size_t *off, size_t *plen)
 {
 	static const char pre[] = "{\"path\":\"";
-	const char *s = line + sizeof(pre) - 1, *q;
 
-	if (len < sizeof(pre) || memcmp(line, pre, sizeof(pre) - 1))
+	if (len < sizeof(pre) || memcmp(line, pre, sizeof(pre) - 1) ||
+	    !plain_value(line + sizeof(pre) - 1, line + len, "path", plen))
 		return false;
-	q = memchr(s, '"', len - (size_t)(s - line));
-	if (!q || memchr(s, '\\', (size_t)(q - s)) || !strncmp(q, "\",\"path_bytes\"", 14))
-		return false;
-	*off = (size_t)(s - line);
-	*plen = (size_t)(q - s);
+	*off = sizeof(pre) - 1;
 	return true;
 }
 
@@ -530,7 +535,8 @@ static int scan_leads(struct dd_image *img, struct filter *flt, struct dd__buf *
 	static const char key[] = "\"hardlink\":\"";
 	struct dd__ptrvec leads = { NULL, 0, 0 };
 	char *copy;
-	char *line = NULL, *p, *q;
+	char *line = NULL, *p;
+	size_t n;
 	size_t cap = 0;
 	ssize_t len;
 	uint64_t lineno = 1;
@@ -543,13 +549,11 @@ static int scan_leads(struct dd_image *img, struct filter *flt, struct dd__buf *
 		if (!(p = memmem(line, (size_t)len, key, sizeof(key) - 1)))
 			continue;
 		p += sizeof(key) - 1;
-		q = memchr(p, '"', (size_t)(line + len - p));
 		tmp->len = 0;
-		if (q && !memchr(p, '\\', (size_t)(q - p)) && strncmp(q, "\",\"hardlink_bytes\"", 18)) {
-			rc = dd__buf_put(tmp, p, (size_t)(q - p)) ? DD_ENOMEM : 0;
+		if (plain_value(p, line + len, "hardlink", &n)) {
+			rc = dd__buf_put(tmp, p, n) ? DD_ENOMEM : 0;
 			present = true;
 		} else if (dd__json_parse(img->ctx, img->path, line, (size_t)len, &o) == 0) {
-			present = false;
 			rc = get_bytes(o, "hardlink", "hardlink_bytes", tmp, &present) == DD_ENOMEM ? DD_ENOMEM : 0;
 			json_object_put(o);
 		}

@@ -99,6 +99,26 @@ struct dd_entry_extra *dd__entry_extra(struct dd__arena *a, struct dd_entry *e)
 	return x;
 }
 
+int dd__entry_set_head(struct dd__arena *a, struct dd_entry *e, const void *p, size_t n)
+{
+	struct dd_entry_extra *x = dd__entry_extra(a, e);
+
+	if (!x || !(x->head = (const unsigned char *)dd__arena_strndup(a, p, n)))
+		return DD_ENOMEM;
+	x->head_len = (uint32_t)n;
+	return 0;
+}
+
+int dd__entry_set_content(struct dd__arena *a, struct dd_entry *e, const void *p, size_t n)
+{
+	struct dd_entry_extra *x = dd__entry_extra(a, e);
+
+	if (!x || !(x->content = (const unsigned char *)dd__arena_strndup(a, n ? p : "", n)))
+		return DD_ENOMEM;
+	x->content_len = (uint32_t)n;
+	return 0;
+}
+
 int dd__entry_set_extra(struct dd__arena *a, struct dd_entry *e, const struct dd_entry_extra *x)
 {
 	struct dd_entry_extra *own;
@@ -616,8 +636,19 @@ static const struct dd_entry *bisect(const struct dd_tree *t, const char *path, 
 	return NULL;
 }
 
-/* A copy of the N bytes at S in A, or LENT when that holds the same bytes. */
-static const char *share(struct dd__arena *a, const char *s, size_t n, const char *lent, size_t lent_n)
+const struct dd_entry *dd__tree_seek(const struct dd_tree *t, size_t *pos, const char *path, size_t len)
+{
+	int cmp = 1;
+
+	for (; *pos < t->nsorted; (*pos)++) {
+		cmp = dd_path_compare(t->sorted[*pos]->path, t->sorted[*pos]->path_len, path, len);
+		if (cmp >= 0)
+			break;
+	}
+	return cmp == 0 ? t->sorted[*pos] : NULL;
+}
+
+const char *dd__string_lent(struct dd__arena *a, const char *s, size_t n, const char *lent, size_t lent_n)
 {
 	if (lent && lent_n == n && memcmp(lent, s, n) == 0)
 		return lent;
@@ -628,29 +659,22 @@ int dd_tree_share_strings(struct dd_tree *t, const struct dd_tree *lender)
 {
 	struct dd__arena fresh;
 	size_t i, j = 0;
-	int cmp = 1, rc = 0;
+	int rc = 0;
 
 	if (!t || !lender || !t->finalized || !lender->finalized || t == lender)
 		return DD_EINVAL;
 	dd__arena_init(&fresh);
 	for (i = 0; i < t->nsorted && rc == 0; i++) {
 		struct dd_entry *e = (struct dd_entry *)t->sorted[i];
-		const struct dd_entry *r = NULL;
+		/* Both lists are in path order: one cursor finds each path's twin. */
+		const struct dd_entry *r = dd__tree_seek(lender, &j, e->path, e->path_len);
 		const char *path, *target = NULL;
 
-		/* Both lists are in path order: one cursor finds each path's twin. */
-		for (; j < lender->nsorted; j++) {
-			cmp = dd_path_compare(lender->sorted[j]->path, lender->sorted[j]->path_len,
-					      e->path, e->path_len);
-			if (cmp >= 0)
-				break;
-		}
-		if (j < lender->nsorted && cmp == 0)
-			r = lender->sorted[j];
-		path = share(&fresh, e->path, e->path_len, r ? r->path : NULL, r ? r->path_len : 0);
+		path = dd__string_lent(&fresh, e->path, e->path_len, r ? r->path : NULL,
+				       r ? r->path_len : 0);
 		if (e->target)
-			target = share(&fresh, e->target, e->target_len, r ? r->target : NULL,
-				       r ? r->target_len : 0);
+			target = dd__string_lent(&fresh, e->target, e->target_len, r ? r->target : NULL,
+						 r ? r->target_len : 0);
 		if (!path || (e->target && !target)) {
 			rc = DD_ENOMEM;
 			break;

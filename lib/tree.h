@@ -55,6 +55,18 @@ extern const struct dd_entry_extra dd__no_extra;
 struct dd_entry_extra *dd__entry_extra(struct dd__arena *a, struct dd_entry *e);
 /* Give E the extra fields X (copied into arena A); an empty X leaves E on the shared empty one. */
 int dd__entry_set_extra(struct dd__arena *a, struct dd_entry *e, const struct dd_entry_extra *x);
+/* Give E a copy (from A) of the N bytes at P as its head, or as its kept content. */
+int dd__entry_set_head(struct dd__arena *a, struct dd_entry *e, const void *p, size_t n);
+int dd__entry_set_content(struct dd__arena *a, struct dd_entry *e, const void *p, size_t n);
+
+/*
+ * The entry of T (finalized) at PATH, for a caller that meets paths in
+ * tree order: *POS (0 at first) moves past every entry before PATH and
+ * never back. NULL when T has none at PATH.
+ */
+const struct dd_entry *dd__tree_seek(const struct dd_tree *t, size_t *pos, const char *path, size_t len);
+/* LENT when it holds the N bytes at S, else a copy of them from A: strings one tree lends another. */
+const char *dd__string_lent(struct dd__arena *a, const char *s, size_t n, const char *lent, size_t lent_n);
 
 int dd__tree_new(struct dd_tree **out, struct dd_ctx *ctx);
 struct dd__node *dd__tree_lookup(struct dd_tree *t, const char *path, size_t len);

@@ -98,10 +98,9 @@ void *dd__arena_alloc(struct dd__arena *a, size_t n)
 	return arena_take(a, n);
 }
 
-char *dd__arena_string(struct dd__arena *a, const char *s, size_t n)
+/* The N bytes at S, NUL-terminated, into P (N + 1 bytes, or NULL: then NULL). */
+static char *copy_string(char *p, const char *s, size_t n)
 {
-	char *p = arena_take(a, n + 1);
-
 	if (!p)
 		return NULL;
 	if (n)
@@ -110,16 +109,14 @@ char *dd__arena_string(struct dd__arena *a, const char *s, size_t n)
 	return p;
 }
 
+char *dd__arena_string(struct dd__arena *a, const char *s, size_t n)
+{
+	return copy_string(arena_take(a, n + 1), s, n);
+}
+
 char *dd__arena_strndup(struct dd__arena *a, const char *s, size_t n)
 {
-	char *p = dd__arena_alloc(a, n + 1);
-
-	if (!p)
-		return NULL;
-	if (n)
-		memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
+	return copy_string(dd__arena_alloc(a, n + 1), s, n);
 }
 
 int dd__buf_grow(struct dd__buf *b, size_t extra)

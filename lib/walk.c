@@ -324,28 +324,11 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 	memcpy(e->sha256, d.bin, 32);
 	e->has_sha256 = true;
 	e->size = total;
-	if (head_len && !hs->cfg.defer_heads && head_wanted(hs->cfg.reference, e)) {
-		struct dd_entry_extra *x = dd__entry_extra(&hs->arena, e);
-
-		if (x)
-			x->head = (const unsigned char *)dd__arena_strndup(&hs->arena,
-						(const char *)hs->head, head_len);
-		if (!x || !x->head) {
-			rc = DD_ENOMEM;
-			goto out;
-		}
-		x->head_len = (uint32_t)head_len;
-	}
-	if (keep) {
-		struct dd_entry_extra *x = dd__entry_extra(&hs->arena, e);
-
-		if (!x || !(x->content = (const unsigned char *)dd__arena_strndup(&hs->arena,
-				hs->content.data ? hs->content.data : "", hs->content.len))) {
-			rc = DD_ENOMEM;
-			goto out;
-		}
-		x->content_len = (uint32_t)hs->content.len;
-	}
+	if (head_len && !hs->cfg.defer_heads && head_wanted(hs->cfg.reference, e) &&
+	    (rc = dd__entry_set_head(&hs->arena, e, hs->head, head_len)))
+		goto out;
+	if (keep && (rc = dd__entry_set_content(&hs->arena, e, hs->content.data, hs->content.len)))
+		goto out;
 	if (fstat(fd, &post) != 0 || !same_version(&st, &post) || total != (uint64_t)st.st_size) {
 		e->flags |= DD_ENTRY_CHANGED;
 		hs_warn(hs, "%s: changed while it was read", e->path);
@@ -551,27 +534,10 @@ struct walk {
 	const struct dd_entry *twin; /* the current path's entry in LENDER, or NULL */
 };
 
-/* The current path's entry in the tree lending strings, or NULL. */
-static const struct dd_entry *twin_of(struct walk *w)
-{
-	size_t n = dd_tree_count(w->lender);
-	int cmp = 1;
-
-	while (w->lend_pos < n) {
-		const struct dd_entry *r = dd_tree_entry(w->lender, w->lend_pos);
-
-		cmp = dd_path_compare(r->path, r->path_len, w->path.data, w->path.len);
-		if (cmp >= 0)
-			break;
-		w->lend_pos++;
-	}
-	return cmp == 0 ? dd_tree_entry(w->lender, w->lend_pos) : NULL;
-}
-
 /* Append the current path, its string borrowed from the reference when it has it. */
 static int append_current(struct walk *w, struct dd_entry **e, enum dd_type type)
 {
-	w->twin = w->lender ? twin_of(w) : NULL;
+	w->twin = w->lender ? dd__tree_seek(w->lender, &w->lend_pos, w->path.data, w->path.len) : NULL;
 	if (w->twin)
 		return dd__tree_append_borrowed(w->t, e, w->twin->path, w->twin->path_len, type, -1);
 	return dd__tree_append(w->t, e, w->path.data, w->path.len, type, -1);
@@ -665,11 +631,9 @@ static int read_link(struct walk *w, struct dd_entry *e, int dirfd, const char *
 			break;
 		cap *= 2; /* the link grew since lstat */
 	}
-	if (w->twin && w->twin->target && w->twin->target_len == (size_t)got &&
-	    !memcmp(w->twin->target, w->tmp.data, (size_t)got))
-		e->target = w->twin->target; /* the reference's own string */
-	else
-		e->target = dd__arena_string(&w->t->strings, w->tmp.data, (size_t)got);
+	/* The reference's own string when the target is the same. */
+	e->target = dd__string_lent(&w->t->strings, w->tmp.data, (size_t)got,
+				    w->twin ? w->twin->target : NULL, w->twin ? w->twin->target_len : 0);
 	e->target_len = (size_t)got;
 	return e->target ? 0 : DD_ENOMEM;
 }
@@ -1037,7 +1001,6 @@ int dd_target_load_head(const struct dd_tree *target, const struct dd_entry *e)
 {
 	struct dd_tree *t = (struct dd_tree *)target; /* heads are a cache: loading one is not a change */
 	struct dd_entry *own;
-	struct dd_entry_extra *x;
 	struct dd__digest d;
 	unsigned char *buf = NULL, *head = NULL;
 	size_t head_len;
@@ -1064,14 +1027,8 @@ int dd_target_load_head(const struct dd_tree *target, const struct dd_entry *e)
 		goto out;
 	}
 	head_len = dd__head_len(head, head_len);
-	if (!head_len)
-		goto out;
-	if (!(x = dd__entry_extra(&t->arena, own)) ||
-	    !(x->head = (const unsigned char *)dd__arena_strndup(&t->arena, (const char *)head, head_len))) {
-		rc = DD_ENOMEM;
-		goto out;
-	}
-	x->head_len = (uint32_t)head_len;
+	if (head_len)
+		rc = dd__entry_set_head(&t->arena, own, head, head_len);
 out:
 	pthread_mutex_unlock(&t->head_mu);
 	free(head);

@@ -562,6 +562,37 @@ static void test_upper_part(void **state)
 	dd_tree_free(upper);
 }
 
+/* The line limit holds in the upper dir's pass over the lines as in the whole read. */
+static void test_upper_line_too_long(void **state)
+{
+	struct fx *f = *state;
+	struct dd_limits lim = DD_LIMITS_INIT;
+	char text[512];
+	struct dd_tree *upper;
+	const struct dd_tree *t;
+	struct dd_image *img;
+	int n;
+
+	n = snprintf(text, sizeof(text),
+		     "{\"driftdiff_manifest\":1,\"entries\":2}\n"
+		     "{\"path\":\"/\",\"type\":\"dir\",\"mode\":493,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}\n"
+		     "{\"path\":\"/%0200d\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}\n",
+		     0);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	write_file(f->saved, text, (size_t)n);
+	lim.max_json = 150;
+	assert_int_equal(dd_ctx_set_limits(f->ctx, &lim), 0);
+	assert_int_equal(dd__tree_new(&upper, f->ctx), 0);
+	upper_add(upper, "/x", DD_TYPE_FILE, 0);
+	assert_int_equal(dd__tree_finalize_appended(upper), 0);
+	assert_int_equal(dd_image_open(&img, f->ctx, f->saved, NULL), 0);
+	assert_int_equal(dd_image_tree_for_upper(&t, img, upper), DD_ELIMIT);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), f->saved));
+	assert_non_null(strstr(dd_ctx_error(f->ctx), ":3: line too long"));
+	dd_image_free(img);
+	dd_tree_free(upper);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -580,6 +611,7 @@ int main(void)
 		T(test_bad_exec_refused),
 		T(test_owner_beyond_32_bits),
 		T(test_upper_part),
+		T(test_upper_line_too_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

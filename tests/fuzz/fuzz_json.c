@@ -86,10 +86,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dd_ctx_new(&ctx))
 		fz_die("dd_ctx_new");
 	if (dd__json_parse(ctx, "fuzz", (const char *)data, size, &obj) == 0) {
-		/* What strict parsing accepts, json-c's serialisation must round-trip. */
-		again = json_tokener_parse(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
-		if (!again)
+		/*
+		 * What strict parsing accepts, json-c's serialisation must
+		 * round-trip, read back as deep as the strict parser allows
+		 * (json_tokener_parse() stops at json-c's default of 32).
+		 */
+		const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+		struct json_tokener *tok;
+		struct dd_limits limits;
+
+		dd_ctx_get_limits(ctx, &limits);
+		tok = json_tokener_new_ex((int)limits.max_json_depth);
+
+		if (!tok)
+			fz_die("json_tokener_new_ex");
+		again = json_tokener_parse_ex(tok, text, (int)strlen(text));
+		if (!again || json_tokener_get_error(tok) != json_tokener_success)
 			abort();
+		json_tokener_free(tok);
 		json_object_put(again);
 		json_object_put(obj);
 	} else if (dd_ctx_error_code(ctx) == 0 || !*dd_ctx_error(ctx)) {

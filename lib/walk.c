@@ -257,14 +257,14 @@ static bool head_wanted(const struct dd_tree *ref, const struct dd_entry *e)
 }
 
 /*
- * Read the open regular file FD (PRE: the walk's lstat of it) into E: its
- * xattrs, and its content hashed. A read error makes the entry unreadable,
- * not the walk fail; a file that changes while it is read is flagged.
- * Runs on a pool thread, so that the walk's own thread only finds and
- * opens files. Closes FD.
+ * Read the open regular file FD (PRE: the walk's stat of it; OWN: taken
+ * of FD itself, not of its name) into E: its xattrs, and its content
+ * hashed. A read error makes the entry unreadable, not the walk fail; a
+ * file that changes while it is read is flagged. Runs on a pool thread,
+ * so that the walk's own thread only finds and opens files. Closes FD.
  */
 static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const struct stat *pre,
-		     bool keep)
+		     bool own, bool keep)
 {
 	struct dd__digest d;
 	struct stat st, post;
@@ -273,8 +273,10 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 	ssize_t got;
 	int rc = 0;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != pre->st_ino ||
-	    st.st_dev != pre->st_dev) {
+	if (own)
+		st = *pre;
+	else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != pre->st_ino ||
+		 st.st_dev != pre->st_dev) {
 		/* Swapped between lstat and open: the container is racing us. */
 		e->flags |= DD_ENTRY_CHANGED | DD_ENTRY_UNREADABLE;
 		goto out;
@@ -283,7 +285,8 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 	if (rc)
 		goto out;
 	hs->content.len = 0;
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (st.st_size > READ_CHUNK)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (dd__hasher_reset(hs->h)) {
 		rc = DD_ENOMEM;
 		goto out;
@@ -316,6 +319,13 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 		total += (uint64_t)got;
 		if (total > DD__CONTENT_MAX)
 			keep = false;
+		/*
+		 * A short read that ends at the size fstat gave is the end: no
+		 * read for the zero. A file that grows after it differs from the
+		 * fstat below, and is flagged.
+		 */
+		if (total == (uint64_t)st.st_size && (size_t)got < READ_CHUNK)
+			break;
 	}
 	if (dd__hasher_final(hs->h, &d)) {
 		rc = DD_ENOMEM;
@@ -368,7 +378,8 @@ static size_t queue_cap(void)
 struct job {
 	struct dd_entry *e;
 	int fd;
-	struct stat st;           /* the walk's lstat */
+	struct stat st;           /* the walk's stat */
+	bool own;                 /* ST is FD's own fstat */
 	bool keep;
 };
 
@@ -418,7 +429,7 @@ static void *worker(void *arg)
 		if (hs->rc)
 			close(j.fd);
 		else
-			hs->rc = hash_file(hs, j.e, j.fd, &j.st, j.keep);
+			hs->rc = hash_file(hs, j.e, j.fd, &j.st, j.own, j.keep);
 	}
 	return NULL;
 }
@@ -556,17 +567,28 @@ static int walk_openat(struct walk *w, int dirfd, const char *name, int flags)
 }
 
 /*
- * Open a regular file for hashing; failures make it unreadable. -1 when
- * there is nothing to hash. hash_file() checks that it is still the file
- * lstat saw.
+ * Open NAME to read it, never following a symlink nor waiting on a FIFO;
+ * -1 and errno on failure.
  */
-static int open_file(struct walk *w, struct dd_entry *e, int dirfd, const char *name)
+static int open_regular(struct walk *w, int dirfd, const char *name)
 {
 	int fd;
 
 	fd = walk_openat(w, dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
 	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
 		fd = walk_openat(w, dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	return fd;
+}
+
+/*
+ * Open a regular file for hashing; failures make it unreadable. -1 when
+ * there is nothing to hash. hash_file() checks that it is still the file
+ * lstat saw.
+ */
+static int open_file(struct walk *w, struct dd_entry *e, int dirfd, const char *name)
+{
+	int fd = open_regular(w, dirfd, name);
+
 	if (fd < 0) {
 		e->flags |= DD_ENTRY_UNREADABLE;
 		dd__tree_warn(w->t, "%s: cannot open: %s", w->path.data, strerror(errno));
@@ -575,8 +597,9 @@ static int open_file(struct walk *w, struct dd_entry *e, int dirfd, const char *
 	return fd;
 }
 
+/* FD: NAME already open, PRE its fstat; or -1, and PRE is NAME's lstat. */
 static int read_file(struct walk *w, struct dd_entry *e, int dirfd, const char *name,
-		     const struct stat *pre)
+		     const struct stat *pre, int fd)
 {
 	struct job j;
 
@@ -590,9 +613,12 @@ static int read_file(struct walk *w, struct dd_entry *e, int dirfd, const char *
 		e->flags |= DD_ENTRY_UNREADABLE;
 		dd__tree_warn(w->t, "%s: a sparse file of %lld bytes with %lld allocated; not read (limit max-ratio)",
 			      w->path.data, (long long)pre->st_size, (long long)pre->st_blocks * 512);
+		if (fd >= 0)
+			close(fd);
 		return 0;
 	}
-	j.fd = open_file(w, e, dirfd, name);
+	j.own = fd >= 0;
+	j.fd = j.own ? fd : open_file(w, e, dirfd, name);
 	if (j.fd < 0)
 		return 0;
 	j.st = *pre;
@@ -603,7 +629,7 @@ static int read_file(struct walk *w, struct dd_entry *e, int dirfd, const char *
 		pool_push(&w->pool, &j);
 		return 0;
 	}
-	return hash_file(&w->self, e, j.fd, &j.st, j.keep);
+	return hash_file(&w->self, e, j.fd, &j.st, j.own, j.keep);
 }
 
 static int read_link(struct walk *w, struct dd_entry *e, int dirfd, const char *name,
@@ -665,9 +691,24 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 	struct dd_entry *e;
 	struct stat st;
 	enum dd_type type;
-	int rc, fd;
+	int rc, fd = -1;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	/*
+	 * What readdir calls a regular file is opened and its descriptor
+	 * stat'ed: one path lookup, not two. Anything else, or a name that
+	 * changed type since readdir (O_NOFOLLOW and O_NONBLOCK make opening
+	 * a symlink fail and a FIFO return at once), takes the lstat path.
+	 */
+	if (dtype == DD_TYPE_FILE) {
+		fd = open_regular(w, dirfd, name);
+		if (fd < 0 && errno == ENOENT)
+			return 0; /* deleted since readdir */
+		if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0 && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		if (errno == ENOENT)
 			return 0; /* deleted since readdir */
 		/* Record it as unreadable, with the type readdir gave, if any. */
@@ -680,11 +721,13 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 	type = type_of(st.st_mode);
 	/* Each directory's names are walked in byte order: appended in path order. */
 	rc = append_current(w, &e, type);
-	if (rc)
+	if (rc == 0)
+		rc = set_attrs(&w->t->arena, e, &st);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
 		return rc;
-	rc = set_attrs(&w->t->arena, e, &st);
-	if (rc)
-		return rc;
+	}
 	if (w->ctx->progress) {
 		w->progress.entries++;
 		if (type == DD_TYPE_FILE)
@@ -696,11 +739,13 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 	if (w->nexclude && excluded(w)) {
 		/* A mount point: its attributes are the mounted root's; nothing below is read. */
 		e->flags |= DD_ENTRY_MOUNTPOINT;
+		if (fd >= 0)
+			close(fd);
 		return 0;
 	}
 	switch (type) {
 	case DD_TYPE_FILE:
-		return read_file(w, e, dirfd, name, &st);
+		return read_file(w, e, dirfd, name, &st, fd);
 	case DD_TYPE_SYMLINK:
 		rc = read_link(w, e, dirfd, name, &st);
 		return rc ? rc : read_xattrs(w, e, -1, dirfd, name);

@@ -120,6 +120,218 @@ static bool get_u64(struct json_object *o, const char *key, uint64_t *out)
 }
 
 /*
+ * One entry line, read by one of two readers. Most lines are what
+ * dd_image_save() writes for a plain file, directory or symlink: a flat
+ * object of known keys whose values are ASCII strings without escapes,
+ * integers and booleans. Such a line is read in place (json-c's objects
+ * cost more than the rest of the load). Any other line (an escape, a
+ * byte beyond ASCII, a *_bytes twin, xattrs, content, null, a number of
+ * 19 digits or more, whitespace, an unknown or repeated key, a value of
+ * an unexpected kind) is declined and goes through dd__json_parse(), so
+ * the quick reader needs to know only what it accepts: both give
+ * load_entry() the same values, and reject the same lines.
+ */
+#define QUICK_FIELDS 20
+
+struct quick_field {
+	const char *key;          /* into struct line's copy of the text, NUL-ended */
+	const char *str;          /* kind 's' */
+	size_t len;
+	int64_t num;              /* kind 'i'; 'b': 0 or 1 */
+	char kind;
+};
+
+struct line {
+	struct json_object *o;    /* the json-c reading, or NULL for the quick one */
+	struct quick_field f[QUICK_FIELDS];
+	size_t n;
+	struct dd__buf text;      /* the quick reader's copy, its strings cut with NULs */
+};
+
+/* The keys the quick reader takes, with their kinds. */
+static char quick_kind(const char *k, size_t n)
+{
+	static const struct { const char *key; char kind; } keys[] = {
+		{ "path", 's' }, { "type", 's' }, { "mode", 'i' }, { "uid", 'i' }, { "gid", 'i' },
+		{ "size", 'i' }, { "mtime", 'i' }, { "mtime_nsec", 'i' }, { "sha256", 's' },
+		{ "exec", 's' }, { "elf_machine", 'i' }, { "target", 's' }, { "hardlink", 's' },
+		{ "rdev_major", 'i' }, { "rdev_minor", 'i' }, { "layer", 'i' }, { "implicit", 'b' },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i].key) == n && !memcmp(keys[i].key, k, n))
+			return keys[i].kind;
+	return 0;
+}
+
+/* A string of printable ASCII without escapes, from *P (after its quote); cut at its end. */
+static bool quick_string(char **p, char *end, const char **s, size_t *n)
+{
+	char *q = *p;
+
+	while (q < end && *q != '"') {
+		if (*q == '\\' || (unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+			return false;
+		q++;
+	}
+	if (q == end)
+		return false;
+	*q = '\0';
+	*s = *p;
+	*n = (size_t)(q - *p);
+	*p = q + 1;
+	return true;
+}
+
+/* An RFC 8259 integer of at most 18 digits, so that it fits in int64_t as json-c reads it. */
+static bool quick_int(char **p, char *end, int64_t *v)
+{
+	char *q = *p;
+	bool neg = false;
+	int digits = 0;
+
+	if (q < end && *q == '-') {
+		neg = true;
+		q++;
+	}
+	if (q == end || *q < '0' || *q > '9' || (*q == '0' && neg))
+		return false;
+	if (*q == '0' && q + 1 < end && q[1] >= '0' && q[1] <= '9')
+		return false; /* a leading zero: not JSON */
+	*v = 0;
+	while (q < end && *q >= '0' && *q <= '9') {
+		if (++digits > 18)
+			return false;
+		*v = *v * 10 + (*q - '0');
+		q++;
+	}
+	if (q < end && (*q == '.' || *q == 'e' || *q == 'E'))
+		return false; /* a double for json-c */
+	if (neg)
+		*v = -*v;
+	*p = q;
+	return true;
+}
+
+static bool quick_read(struct line *L, const char *data, size_t len)
+{
+	char *p, *end;
+	size_t i;
+
+	L->n = 0;
+	L->text.len = 0;
+	if (len < 2 || data[0] != '{' || data[len - 1] != '}' || dd__buf_put(&L->text, data, len))
+		return false;
+	p = L->text.data + 1;
+	end = L->text.data + len - 1;
+	if (p == end)
+		return true; /* {} */
+	for (;;) {
+		struct quick_field *f = &L->f[L->n];
+		const char *key;
+		size_t klen;
+
+		if (L->n == QUICK_FIELDS || p == end || *p++ != '"' || !quick_string(&p, end, &key, &klen) ||
+		    p == end || *p++ != ':' || !(f->kind = quick_kind(key, klen)))
+			return false;
+		for (i = 0; i < L->n; i++)
+			if (!strcmp(L->f[i].key, key))
+				return false; /* json-c would keep the last; the strict reader refuses */
+		f->key = key;
+		if (f->kind == 's') {
+			if (p == end || *p++ != '"' || !quick_string(&p, end, &f->str, &f->len))
+				return false;
+		} else if (f->kind == 'i') {
+			if (!quick_int(&p, end, &f->num))
+				return false;
+		} else if ((size_t)(end - p) >= 4 && !memcmp(p, "true", 4)) {
+			f->num = 1;
+			p += 4;
+		} else if ((size_t)(end - p) >= 5 && !memcmp(p, "false", 5)) {
+			f->num = 0;
+			p += 5;
+		} else {
+			return false;
+		}
+		L->n++;
+		if (p == end)
+			return true;
+		if (*p++ != ',')
+			return false;
+	}
+}
+
+static const struct quick_field *quick_get(const struct line *L, const char *key, char kind)
+{
+	size_t i;
+
+	for (i = 0; i < L->n; i++)
+		if (!strcmp(L->f[i].key, key))
+			return L->f[i].kind == kind ? &L->f[i] : NULL;
+	return NULL;
+}
+
+/* What dd__json_str() gives of the line. */
+static const char *line_str(const struct line *L, const char *key)
+{
+	const struct quick_field *f;
+
+	if (L->o)
+		return dd__json_str(L->o, key);
+	f = quick_get(L, key, 's');
+	return f ? f->str : NULL;
+}
+
+/* What dd__json_int64() gives of the line. */
+static bool line_int64(const struct line *L, const char *key, int64_t *out)
+{
+	const struct quick_field *f;
+
+	if (L->o)
+		return dd__json_int64(L->o, key, out);
+	f = quick_get(L, key, 'i');
+	if (f)
+		*out = f->num;
+	return f != NULL;
+}
+
+static bool line_u64(const struct line *L, const char *key, uint64_t *out)
+{
+	int64_t v;
+
+	if (!line_int64(L, key, &v) || v < 0)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+static int line_bytes(const struct line *L, const char *key, const char *bkey, struct dd__buf *out,
+		      bool *present)
+{
+	const struct quick_field *f;
+
+	if (L->o)
+		return get_bytes(L->o, key, bkey, out, present);
+	/* A quick line has no *_bytes twin: those go through json-c. */
+	f = quick_get(L, key, 's');
+	out->len = 0;
+	*present = f != NULL;
+	return f && dd__buf_put(out, f->str, f->len) ? DD_ENOMEM : 0;
+}
+
+static bool line_true(const struct line *L, const char *key)
+{
+	struct json_object *v;
+	const struct quick_field *f;
+
+	if (L->o)
+		return json_object_object_get_ex(L->o, key, &v) && json_object_get_boolean(v);
+	f = quick_get(L, key, 'b');
+	return f && f->num;
+}
+
+/*
  * Entries come in path order (driftdiff-manifest(5)), so the tree is built
  * by appending: no hash table, no node links. The directories from the
  * root to the last entry are kept on a stack: an entry's parent is on it,
@@ -131,6 +343,7 @@ struct loader {
 	struct dd_tree *t;
 	struct dd_entry **dirs;  /* dirs[0] is the root */
 	size_t ndirs, cap;
+	struct line line;        /* the line being read */
 };
 
 /* Is PATH below the directory DIR (of DLEN bytes)? Every path is below "/". */
@@ -194,23 +407,23 @@ static int place(struct loader *l, struct dd_entry **out, const char *path, size
 }
 
 /* One entry line into the tree. */
-static int load_entry(struct dd_image *img, struct loader *l, struct json_object *o,
+static int load_entry(struct dd_image *img, struct loader *l, const struct line *L,
 		      struct dd__buf *path, struct dd__buf *tmp, const char *where)
 {
 	struct dd_ctx *ctx = img->ctx;
 	struct dd_tree *t = l->t;
 	struct dd_entry *e;
-	struct json_object *xs, *imp;
+	struct json_object *xs;
 	struct dd_entry_extra x;
-	enum dd_type type = dd_type_from_name(dd__json_str(o, "type"));
-	const char *sha = dd__json_str(o, "sha256"), *exec;
+	enum dd_type type = dd_type_from_name(line_str(L, "type"));
+	const char *sha = line_str(L, "sha256"), *exec;
 	uint64_t v, uid, gid;
 	int64_t iv;
 	bool present;
 	int rc;
 
 	memset(&x, 0, sizeof(x));
-	if (get_bytes(o, "path", "path_bytes", tmp, &present) || !present || !type)
+	if (line_bytes(L, "path", "path_bytes", tmp, &present) || !present || !type)
 		return dd__error(ctx, DD_EFORMAT, "%s: entry without a valid path or type", where);
 	if (tmp->len == 0 || tmp->data[0] != '/' || dd__path_normalize(path, tmp->data, tmp->len) ||
 	    path->len != tmp->len || memcmp(path->data, tmp->data, tmp->len) != 0)
@@ -218,7 +431,7 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 	if (path->len > ctx->limits.max_path)
 		return dd__error(ctx, DD_ELIMIT, "%s: path longer than %llu bytes (limit max-path)", where,
 				 (unsigned long long)ctx->limits.max_path);
-	if (!dd__json_int64(o, "layer", &iv) || iv < -1 || iv > INT32_MAX)
+	if (!line_int64(L, "layer", &iv) || iv < -1 || iv > INT32_MAX)
 		iv = -1;
 	rc = place(l, &e, path->data, path->len, type, (int)iv);
 	if (rc)
@@ -226,35 +439,35 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 				 rc == DD_ELIMIT ? "too many entries (limit max-entries)" :
 				 rc == DD_EFORMAT ? "out of path order, a duplicate, or beneath a non-directory" :
 				 "out of memory");
-	if (!get_u64(o, "mode", &v) || v > 07777)
+	if (!line_u64(L, "mode", &v) || v > 07777)
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid mode", where);
 	e->mode = (uint16_t)v;
-	if (!get_u64(o, "uid", &uid) || !get_u64(o, "gid", &gid) || uid > UINT32_MAX ||
-	    gid > UINT32_MAX || !get_u64(o, "size", &e->size) || !dd__json_int64(o, "mtime", &e->mtime))
+	if (!line_u64(L, "uid", &uid) || !line_u64(L, "gid", &gid) || uid > UINT32_MAX ||
+	    gid > UINT32_MAX || !line_u64(L, "size", &e->size) || !line_int64(L, "mtime", &e->mtime))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid uid, gid, size or mtime", where);
 	e->uid = (uint32_t)uid;
 	e->gid = (uint32_t)gid;
-	if (get_u64(o, "mtime_nsec", &v) && v < 1000000000)
+	if (line_u64(L, "mtime_nsec", &v) && v < 1000000000)
 		e->mtime_nsec = (uint32_t)v;
 	if (sha) {
 		if (strlen(sha) != 64 || dd__unhex(e->sha256, sha, 32))
 			return dd__error(ctx, DD_EFORMAT, "%s: invalid sha256", where);
 		e->has_sha256 = true;
 	}
-	if ((exec = dd__json_str(o, "exec"))) {
+	if ((exec = line_str(L, "exec"))) {
 		if (type != DD_TYPE_FILE || (strcmp(exec, "elf") && strcmp(exec, "script")))
 			return dd__error(ctx, DD_EFORMAT, "%s: invalid exec", where);
 		e->exec = !strcmp(exec, "elf") ? DD_EXEC_ELF : DD_EXEC_SCRIPT;
-		if (get_u64(o, "elf_machine", &v) && v <= UINT16_MAX && e->exec == DD_EXEC_ELF)
+		if (line_u64(L, "elf_machine", &v) && v <= UINT16_MAX && e->exec == DD_EXEC_ELF)
 			e->elf_machine = (uint16_t)v;
 	}
-	if (get_bytes(o, "target", "target_bytes", tmp, &present))
+	if (line_bytes(L, "target", "target_bytes", tmp, &present))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid target", where);
 	if (present) {
 		e->target = dd__arena_string(&t->strings, tmp->data, tmp->len);
 		e->target_len = tmp->len;
 	}
-	if (get_bytes(o, "hardlink", "hardlink_bytes", tmp, &present))
+	if (line_bytes(L, "hardlink", "hardlink_bytes", tmp, &present))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid hardlink", where);
 	if (present) {
 		/* Share the inode of the group's first path, listed earlier. */
@@ -264,11 +477,11 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 			return dd__error(ctx, DD_EFORMAT, "%s: hardlink to an unknown path", where);
 		e->ino = lead->ino;
 	}
-	if (get_u64(o, "rdev_major", &v) && v <= UINT32_MAX)
+	if (line_u64(L, "rdev_major", &v) && v <= UINT32_MAX)
 		x.rdev_major = (uint32_t)v;
-	if (get_u64(o, "rdev_minor", &v) && v <= UINT32_MAX)
+	if (line_u64(L, "rdev_minor", &v) && v <= UINT32_MAX)
 		x.rdev_minor = (uint32_t)v;
-	xs = dd__json_obj(o, "xattrs");
+	xs = L->o ? dd__json_obj(L->o, "xattrs") : NULL; /* quick lines have none */
 	if (xs) {
 		size_t k = 0, count = (size_t)json_object_object_length(xs);
 		struct dd_xattr *arr;
@@ -293,7 +506,7 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 		x.xattrs = arr;
 		x.nxattrs = (uint32_t)k;
 	}
-	if (get_bytes(o, "content", "content", tmp, &present) || (present && e->type != DD_TYPE_FILE))
+	if (line_bytes(L, "content", "content", tmp, &present) || (present && e->type != DD_TYPE_FILE))
 		return dd__error(ctx, DD_EFORMAT, "%s: invalid content", where);
 	if (present) {
 		x.content = (const unsigned char *)dd__arena_strndup(&t->arena,
@@ -302,7 +515,7 @@ static int load_entry(struct dd_image *img, struct loader *l, struct json_object
 	}
 	if (dd__entry_set_extra(&t->arena, e, &x))
 		return dd__error(ctx, DD_ENOMEM, "out of memory");
-	if (json_object_object_get_ex(o, "implicit", &imp) && json_object_get_boolean(imp))
+	if (line_true(L, "implicit"))
 		e->flags |= DD_ENTRY_IMPLICIT;
 	else
 		e->flags &= ~DD_ENTRY_IMPLICIT;
@@ -596,16 +809,18 @@ static void filter_free(struct filter *flt)
 static int load_line(struct dd_image *img, struct loader *l, const char *line, size_t len,
 		     uint64_t lineno, struct dd__buf *path, struct dd__buf *tmp, struct dd__buf *where)
 {
-	struct json_object *o = NULL;
-	int rc;
+	int rc = 0;
 
 	where->len = 0;
 	if (dd__buf_printf(where, "%s:%llu", img->path, (unsigned long long)lineno))
 		return dd__error(img->ctx, DD_ENOMEM, "out of memory");
-	rc = dd__json_parse(img->ctx, where->data, line, len, &o);
+	l->line.o = NULL;
+	if (len > img->ctx->limits.max_json || !quick_read(&l->line, line, len))
+		rc = dd__json_parse(img->ctx, where->data, line, len, &l->line.o);
 	if (rc == 0)
-		rc = load_entry(img, l, o, path, tmp, where->data);
-	json_object_put(o);
+		rc = load_entry(img, l, &l->line, path, tmp, where->data);
+	json_object_put(l->line.o);
+	l->line.o = NULL;
 	return rc;
 }
 
@@ -687,7 +902,7 @@ static int filter_line(struct dd_image *img, struct loader *l, struct filter *fl
 int dd__saved_load(struct dd_image *img, const struct dd_tree *upper, struct dd_tree **ret)
 {
 	struct dd_ctx *ctx = img->ctx;
-	struct loader l = { NULL, NULL, 0, 0 };
+	struct loader l;
 	struct filter flt;
 	struct dd__buf path = DD__BUF_INIT, tmp = DD__BUF_INIT, where = DD__BUF_INIT;
 	char *line = NULL;
@@ -697,6 +912,7 @@ int dd__saved_load(struct dd_image *img, const struct dd_tree *upper, struct dd_
 	int rc;
 
 	*ret = NULL;
+	memset(&l, 0, sizeof(l));
 	memset(&flt, 0, sizeof(flt));
 	flt.upper = upper;
 	if (fseeko(img->saved, img->saved_body, SEEK_SET) != 0)
@@ -744,6 +960,7 @@ int dd__saved_load(struct dd_image *img, const struct dd_tree *upper, struct dd_
 out:
 	free(line);
 	free(l.dirs);
+	dd__buf_free(&l.line.text);
 	dd_tree_free(l.t);
 	filter_free(&flt);
 	dd__buf_free(&path);

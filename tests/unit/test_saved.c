@@ -485,6 +485,86 @@ static void test_owner_beyond_32_bits(void **state)
 	assert_non_null(strstr(dd_ctx_error(f->ctx), ":3: invalid uid"));
 }
 
+/*
+ * Lines as dd_image_save() writes them are read without json-c; anything
+ * else goes through it. A space after the brace sends a line to json-c:
+ * both readings must give the same entries, or the same error.
+ */
+static void test_quick_reader_agrees(void **state)
+{
+	struct fx *f = *state;
+	static const char *const lines[] = {
+		/* read quickly */
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":7,\"gid\":8,\"size\":5,\"mtime\":-3,\"mtime_nsec\":9,"
+		"\"sha256\":\"" "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03" "\","
+		"\"exec\":\"elf\",\"elf_machine\":62,\"layer\":2}",
+		"{\"path\":\"/a\",\"type\":\"symlink\",\"mode\":511,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,"
+		"\"target\":\"../b c\",\"layer\":0}",
+		"{\"path\":\"/a\",\"type\":\"char\",\"mode\":0,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,"
+		"\"rdev_major\":1,\"rdev_minor\":3,\"layer\":-1,\"implicit\":false}",
+		"{\"path\":\"/a\",\"type\":\"dir\",\"mode\":493,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0,"
+		"\"implicit\":true,\"future_key\":1}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":4294967295,\"gid\":0,\"size\":999999999999999999,"
+		"\"mtime\":0,\"layer\":0}",
+		/* left to json-c: -0 is JSON, and json-c reads it as 0 */
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":-0,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}",
+		/* refused, or left to json-c, by the quick reader: the same result either way */
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":0420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":1e3,\"mtime\":0,\"layer\":0}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":9223372036854775807,\"mtime\":0}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"mode\":421}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":\"420\",\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"sha256\":7}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"implicit\":1}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"exec\":null}",
+		"{\"path\":\"/\\u0061\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0}",
+		"{\"path\":\"/\xc3\xa9\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0}",
+		"{\"path\":\"/\xc3\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0}x",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420 ,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":tru}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"implicit\":truex}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"path\":\"/b\"}",
+		"{\"path\":\"a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"sha256\":\"00\"}",
+		"{}",
+	};
+	static const char head[] = "{\"driftdiff_manifest\":1,\"entries\":2}\n"
+				   "{\"path\":\"/\",\"type\":\"dir\",\"mode\":493,\"uid\":0,\"gid\":0,\"size\":0,\"mtime\":0,\"layer\":0}\n";
+	struct dd_image *quick, *slow;
+	char buf[1024], err[512];
+	size_t i, j, n;
+	int rq, rs;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		n = (size_t)snprintf(buf, sizeof(buf), "%s%s\n", head, lines[i]);
+		write_file(f->saved, buf, n);
+		rq = open_and_read(f, &quick);
+		snprintf(err, sizeof(err), "%s", dd_ctx_error(f->ctx));
+		dd_ctx_clear_error(f->ctx);
+		n = (size_t)snprintf(buf, sizeof(buf), "%s{ %s\n", head, lines[i] + 1);
+		write_file(f->saved, buf, n);
+		rs = open_and_read(f, &slow);
+		assert_int_equal(rq, rs);
+		assert_string_equal(err, dd_ctx_error(f->ctx));
+		if (rq == 0) {
+			const struct dd_tree *a, *b;
+
+			assert_int_equal(dd_image_tree(&a, quick), 0);
+			assert_int_equal(dd_image_tree(&b, slow), 0);
+			assert_int_equal(dd_tree_count(a), dd_tree_count(b));
+			for (j = 0; j < dd_tree_count(a); j++)
+				expect_same_entry(dd_tree_entry(a, j), dd_tree_entry(b, j));
+		}
+		if (i < 6) /* the first six are good */
+			assert_int_equal(rq, 0);
+		dd_image_free(quick);
+		dd_image_free(slow);
+		dd_ctx_clear_error(f->ctx);
+	}
+}
+
 /* An entry of the upper tree T. */
 static struct dd_entry *upper_add(struct dd_tree *t, const char *path, enum dd_type type, uint32_t flags)
 {
@@ -610,6 +690,7 @@ int main(void)
 		T(test_bad_order_refused),
 		T(test_bad_exec_refused),
 		T(test_owner_beyond_32_bits),
+		T(test_quick_reader_agrees),
 		T(test_upper_part),
 		T(test_upper_line_too_long),
 	};

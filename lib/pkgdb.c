@@ -192,8 +192,9 @@ static int pkg_new(struct dd__pkg **out, struct dd__pkgdb *db, const struct dd_e
 	struct dd__pkg *p;
 
 	*out = NULL;
+	/* why() is not inlined (it takes varargs): spelt out, the result is plainly not 0. */
 	if (db->all.len >= MAX_PKGS)
-		return why(db, "more than %u packages", MAX_PKGS);
+		return why(db, "more than %u packages", MAX_PKGS) == DD_ENOMEM ? DD_ENOMEM : DD_EFORMAT;
 	p = dd__arena_alloc(&db->arena, sizeof(*p));
 	if (!p || dd__ptrvec_push(&db->all, p))
 		return DD_ENOMEM;

@@ -417,7 +417,8 @@ static int rd_new(struct dd__src *src, const char *name, struct dd__rd **out)
 	*out = NULL;
 	if (!rd || !(rd->name = strdup(name))) {
 		free(rd);
-		return dd__error(src->ctx, DD_ENOMEM, "%s: out of memory", src->path);
+		dd__error(src->ctx, DD_ENOMEM, "%s: out of memory", src->path);
+		return DD_ENOMEM; /* not dd__error()'s value: the compiler sees that this is not 0 */
 	}
 	rd->src = src;
 	rd->ctx = src->ctx;

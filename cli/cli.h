@@ -32,6 +32,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Print the library's error for CTX; returns EXIT_ERROR. */
 int cli_fail(struct dd_ctx *ctx);
+/*
+ * --format FORMAT (NULL: text) and --fail-on SEVERITY (NULL or "any":
+ * every finding) of CMD, parsed; 0, or a usage error's EXIT_ERROR.
+ */
+int cli_report_choices(const char *cmd, const char *format, const char *fail_on,
+		       enum dd_report_format *fmt, int *threshold);
 /* Parse one --limit NAME=N into LIMITS; an error message and EXIT_ERROR when bad. */
 int cli_limit_option(struct dd_limits *limits, const char *cmd, const char *arg);
 /* Install LIMITS (fields left 0 keep their defaults) on CTX. */

@@ -99,16 +99,10 @@ int cmd_ps(int argc, char **argv)
 		return cli_usage_error("ps", "expected IMAGE");
 	if (!cli_live_wanted(&live_opts))
 		return cli_usage_error("ps", "name the running container with --pid PID or --container-id ID");
-	if (live_opts.pid && live_opts.container_id)
-		return cli_usage_error("ps", "--pid and --container-id name the same thing: give one");
-	fmt = dd_report_format_parse(format);
-	if (!fmt)
-		return cli_usage_error("ps", "unknown format '%s' (text, json, sarif, markdown)", format);
-	if (!fail_on || !strcmp(fail_on, "any"))
-		threshold = DD_SEVERITY_NONE;
-	else if ((threshold = dd_severity_parse(fail_on)) <= 0)
-		return cli_usage_error("ps", "unknown severity '%s' (any, info, low, medium, high, critical, never)",
-				       fail_on);
+	if ((rc = cli_live_conflict(&live_opts, "ps")))
+		return rc;
+	if ((rc = cli_report_choices("ps", format, fail_on, &fmt, &threshold)))
+		return rc;
 	if (dd_ctx_new(&ctx)) {
 		fprintf(stderr, "driftdiff: out of memory\n");
 		return EXIT_ERROR;

@@ -337,8 +337,8 @@ int cmd_report(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
 	if (cli_live_wanted(&a.live)) {
-		if (a.live.pid && a.live.container_id)
-			return cli_usage_error("report", "--pid and --container-id name the same thing: give one");
+		if ((rc = cli_live_conflict(&a.live, "report")))
+			return rc;
 		if (a.upper || a.type)
 			return cli_usage_error("report", "a running container (--pid, --container-id) is the target: no --upper or --target-type");
 		if (optind != argc - 1)
@@ -354,14 +354,8 @@ int cmd_report(int argc, char **argv)
 	if (strcmp(type, "auto") && strcmp(type, "rootfs") && strcmp(type, "upper") && strcmp(type, "live") &&
 	    strcmp(type, "tar") && strcmp(type, "image"))
 		return cli_usage_error("report", "unknown target type '%s' (auto, rootfs, upper, tar, image)", type);
-	fmt = dd_report_format_parse(a.format ? a.format : "text");
-	if (!fmt)
-		return cli_usage_error("report", "unknown format '%s' (text, json, sarif, markdown)", a.format);
-	if (!a.fail_on || !strcmp(a.fail_on, "any"))
-		threshold = DD_SEVERITY_NONE;
-	else if ((threshold = dd_severity_parse(a.fail_on)) <= 0)
-		return cli_usage_error("report", "unknown severity '%s' (any, info, low, medium, high, critical, never)",
-				       a.fail_on);
+	if ((rc = cli_report_choices("report", a.format, a.fail_on, &fmt, &threshold)))
+		return rc;
 	if (a.color && strcmp(a.color, "auto") && strcmp(a.color, "always") && strcmp(a.color, "never"))
 		return cli_usage_error("report", "--color takes auto, always or never");
 	if (dd_ctx_new(&ctx)) {

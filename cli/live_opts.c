@@ -31,6 +31,13 @@ bool cli_live_wanted(const struct cli_live *l)
 	return l->pid || l->container_id;
 }
 
+int cli_live_conflict(const struct cli_live *l, const char *cmd)
+{
+	if (l->pid && l->container_id)
+		return cli_usage_error(cmd, "--pid and --container-id name the same thing: give one");
+	return 0;
+}
+
 const char *cli_live_name(const struct cli_live *l, char *buf, size_t n)
 {
 	if (l->container_id)

@@ -37,6 +37,8 @@ struct cli_live {
 int cli_live_option(struct cli_live *l, const char *cmd, int c, const char *arg);
 /* Was a running container named? */
 bool cli_live_wanted(const struct cli_live *l);
+/* Both --pid and --container-id: a usage error of CMD (EXIT_ERROR); else 0. */
+int cli_live_conflict(const struct cli_live *l, const char *cmd);
 /*
  * Resolve the container and take its snapshot; on failure prints the
  * error. *CONFIG receives the runtime's config.json for --container-id

@@ -51,6 +51,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_ERROR;
 }
 
+int cli_report_choices(const char *cmd, const char *format, const char *fail_on,
+		       enum dd_report_format *fmt, int *threshold)
+{
+	*fmt = dd_report_format_parse(format ? format : "text");
+	if (!*fmt)
+		return cli_usage_error(cmd, "unknown format '%s' (text, json, sarif, markdown)", format);
+	if (!fail_on || !strcmp(fail_on, "any"))
+		*threshold = DD_SEVERITY_NONE;
+	else if ((*threshold = dd_severity_parse(fail_on)) <= 0)
+		return cli_usage_error(cmd, "unknown severity '%s' (any, info, low, medium, high, critical, never)",
+				       fail_on);
+	return 0;
+}
+
 int cli_fail(struct dd_ctx *ctx)
 {
 	const char *msg = dd_ctx_error(ctx);

@@ -7,6 +7,11 @@
 
 struct dd__hasher {
 	EVP_MD_CTX *md;
+	/*
+	 * The algorithm fetched once: given EVP_sha256(), OpenSSL 3 fetches
+	 * it again from the provider (under locks) at every file's init.
+	 */
+	EVP_MD *fetched;
 	enum dd__alg alg;
 };
 
@@ -95,6 +100,9 @@ int dd__hasher_new(struct dd__hasher **out, enum dd__alg alg)
 		return DD_ENOMEM;
 	}
 	h->alg = alg;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	h->fetched = EVP_MD_fetch(NULL, alg == DD__ALG_SHA512 ? "SHA512" : "SHA256", NULL);
+#endif
 	if (dd__hasher_reset(h)) {
 		dd__hasher_free(h);
 		return DD_ENOMEM;
@@ -108,12 +116,15 @@ void dd__hasher_free(struct dd__hasher *h)
 	if (!h)
 		return;
 	EVP_MD_CTX_free(h->md);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MD_free(h->fetched);
+#endif
 	free(h);
 }
 
 int dd__hasher_reset(struct dd__hasher *h)
 {
-	const EVP_MD *md = h->alg == DD__ALG_SHA512 ? EVP_sha512() : EVP_sha256();
+	const EVP_MD *md = h->fetched ? h->fetched : h->alg == DD__ALG_SHA512 ? EVP_sha512() : EVP_sha256();
 
 	return EVP_DigestInit_ex(h->md, md, NULL) == 1 ? 0 : DD_ENOMEM;
 }

@@ -313,7 +313,7 @@ int cmd_report(int argc, char **argv)
 	struct cli_progress prog;
 	double t0, t1, image_seconds;
 	pthread_t thread;
-	bool threaded, upper_cached, preloaded;
+	bool threaded, upper_cached;
 	char *cache = NULL;
 	int irc;
 	struct dd_image *img = NULL, *img2 = NULL;
@@ -401,28 +401,19 @@ int cmd_report(int argc, char **argv)
 	cli_progress_image(&prog, img);
 	t0 = now_seconds();
 	/*
-	 * A cached image takes a fraction of a walk's time: first, so that the
-	 * walk keeps the heads of only the executables that differ, and
-	 * borrows the image's paths. A saved manifest has to be parsed (a
-	 * third of a cached walk's time): beside the walk, as layers are.
+	 * The image is read beside the walk, whatever it is: layers, a saved
+	 * manifest or a cached tree (reading it first, so that the walk could
+	 * borrow its paths, kept the walk waiting for it: 2-4 % slower). The
+	 * walk's executables' heads are read again when the diff names them;
+	 * an upper dir's are few, and all new.
 	 */
 	itree = NULL;
+	irc = 0;
+	image_seconds = 0;
 	/* A cached image, or a saved manifest, can give only the part the upper dir needs. */
 	upper_cached = !strcmp(type, "upper") &&
 		       (dd_image_cached(img) || dd_image_format(img) == DD_IMAGE_SAVED_MANIFEST);
-	preloaded = (!strcmp(type, "rootfs") || !strcmp(type, "live")) && dd_image_cached(img);
-	irc = preloaded ? dd_image_tree(&itree, img) : 0;
-	image_seconds = now_seconds() - t0;
-	/* The image (freed after the target) lends the walk its path strings. */
-	if (preloaded && !irc) {
-		to.reference = itree;
-		to.borrow_strings = true;
-	}
-	/*
-	 * Else the image comes later: a full walk's executables' heads are read
-	 * again when the diff names them. An upper dir's are few, and all new.
-	 */
-	to.defer_heads = !to.reference && strcmp(type, "upper");
+	to.defer_heads = strcmp(type, "upper") != 0;
 	/* Both sides at once: the image is bound by decompression, the target by reading. */
 	threaded = a.jobs != 1 && pthread_create(&thread, NULL, read_target, &job) == 0;
 	if (!threaded)
@@ -431,7 +422,7 @@ int cmd_report(int argc, char **argv)
 	 * An upper dir needs only its own part of a cached image, known once
 	 * the dir is read: meanwhile the entry is read and checked.
 	 */
-	if (!upper_cached && !preloaded) {
+	if (!upper_cached) {
 		irc = dd_image_tree(&itree, img);
 		image_seconds = now_seconds() - t0;
 	}
@@ -454,8 +445,7 @@ int cmd_report(int argc, char **argv)
 			dd_image_layer_count(img), image_seconds);
 	if (a.verbose && !job.rc)
 		fprintf(stderr, "driftdiff: target %s (%s): %zu entries in %.3f s%s\n", target, type,
-			dd_tree_count(job.tree), job.seconds, preloaded ? ", after the cached image"
-			: threaded ? ", read alongside the image" : "");
+			dd_tree_count(job.tree), job.seconds, threaded ? ", read alongside the image" : "");
 	owned = job.owned;
 	ttree = job.tree;
 	if (irc)
@@ -466,10 +456,9 @@ int cmd_report(int argc, char **argv)
 	}
 	/*
 	 * Read side by side, the two trees hold the same paths twice: the
-	 * target's are dropped for the image's (which outlives it). A walk
-	 * after a cached image borrowed them already.
+	 * target's are dropped for the image's (which outlives it).
 	 */
-	if (owned && !to.borrow_strings && strcmp(type, "upper") && dd_tree_share_strings(owned, itree))
+	if (owned && strcmp(type, "upper") && dd_tree_share_strings(owned, itree))
 		goto fail;
 	if (dd_ignore_new(&ign, ctx) || (!a.no_defaults && dd_ignore_add_defaults(ign)))
 		goto fail;

@@ -691,15 +691,17 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 	struct dd_entry *e;
 	struct stat st;
 	enum dd_type type;
+	bool mount = w->nexclude && excluded(w);
 	int rc, fd = -1;
 
 	/*
 	 * What readdir calls a regular file is opened and its descriptor
-	 * stat'ed: one path lookup, not two. Anything else, or a name that
-	 * changed type since readdir (O_NOFOLLOW and O_NONBLOCK make opening
-	 * a symlink fail and a FIFO return at once), takes the lstat path.
+	 * stat'ed: one path lookup, not two. Anything else, a mount point
+	 * (never opened), or a name that changed type since readdir
+	 * (O_NOFOLLOW and O_NONBLOCK make opening a symlink fail and a FIFO
+	 * return at once), takes the lstat path.
 	 */
-	if (dtype == DD_TYPE_FILE) {
+	if (dtype == DD_TYPE_FILE && !mount) {
 		fd = open_regular(w, dirfd, name);
 		if (fd < 0 && errno == ENOENT)
 			return 0; /* deleted since readdir */
@@ -736,11 +738,9 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 	}
 	if (w->upper && type == DD_TYPE_CHAR && st.st_rdev == makedev(0, 0))
 		e->flags |= DD_ENTRY_WHITEOUT;
-	if (w->nexclude && excluded(w)) {
+	if (mount) {
 		/* A mount point: its attributes are the mounted root's; nothing below is read. */
 		e->flags |= DD_ENTRY_MOUNTPOINT;
-		if (fd >= 0)
-			close(fd);
 		return 0;
 	}
 	switch (type) {

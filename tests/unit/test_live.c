@@ -271,6 +271,9 @@ static int setup(void **state)
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/data/volume-file", f->root);
 	put(path, "v\n", 2);
+	/* A file bind-mounted over, as a runtime mounts /etc/hosts. */
+	snprintf(path, sizeof(path), "%s/hosts", f->root);
+	put(path, "127.0.0.1 localhost\n", 20);
 	/* The image's own /usr/bin/tool, byte for byte. */
 	snprintf(path, sizeof(path), "%s/usr/bin/tool", f->root);
 	put(path, "#!/bin/sh\necho tool\n", 20);
@@ -313,7 +316,8 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/100/mountinfo", f->proc);
 	puts_(path, "1 0 0:50 / / rw - overlay overlay rw\n"
 		    "2 1 253:1 /vols/data /data rw - ext4 /dev/vda1 rw\n"
-		    "3 1 0:5 / /proc rw - proc proc rw\n");
+		    "3 1 0:5 / /proc rw - proc proc rw\n"
+		    "4 1 253:1 /containers/x/hosts /hosts rw - ext4 /dev/vda1 rw\n");
 	putf(f, 100, "environ", environ, sizeof(environ) - 1);
 	*state = f;
 	return 0;
@@ -407,10 +411,12 @@ static void test_snapshot(void **state)
 			assert_int_equal(s->pid, 103);
 	}
 	assert_int_equal(listening, 6);
-	assert_int_equal(dd_live_mount_count(l), 2);
+	assert_int_equal(dd_live_mount_count(l), 3);
 	assert_string_equal(dd_live_mount(l, 0)->path, "/data");
 	assert_false(dd_live_mount(l, 0)->pseudo);
 	assert_true(dd_live_mount(l, 1)->pseudo);
+	assert_string_equal(dd_live_mount(l, 2)->path, "/hosts");
+	assert_false(dd_live_mount(l, 2)->pseudo);
 	env = dd_live_environ(l, &n);
 	assert_int_equal(n, 4);
 	assert_string_equal(env[1], "APP_MODE=debug");
@@ -531,6 +537,11 @@ static void test_read_root(void **state)
 	assert_non_null(e);
 	assert_true(e->flags & DD_ENTRY_MOUNTPOINT);
 	assert_null(dd_tree_find(t, "/data/volume-file", 17));
+	/* A file mount point: recorded, never opened nor hashed. */
+	e = dd_tree_find(t, "/hosts", 6);
+	assert_non_null(e);
+	assert_true(e->flags & DD_ENTRY_MOUNTPOINT);
+	assert_false(e->has_sha256);
 	assert_non_null(dd_tree_find(t, "/tmp/.x/evil", 12));
 	dd_tree_free(t);
 	dd_live_free(l);

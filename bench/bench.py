@@ -768,6 +768,15 @@ def median(xs):
     return xs[k // 2] if k % 2 else (xs[k // 2 - 1] + xs[k // 2]) / 2
 
 
+def check_devnull():
+    """Every baseline writes to /dev/null: were it a regular file (a driftdiff
+    before 2026-12-05 renamed its -o output over it, as root), they would be
+    writing to a file in /dev instead, and be timed doing so."""
+    if not stat.S_ISCHR(os.stat(os.devnull).st_mode):
+        raise RuntimeError(f"{os.devnull} is not a character device; as root: "
+                           f"rm -f {os.devnull} && mknod -m 666 {os.devnull} c 1 3")
+
+
 class Runner:
     def __init__(self, args, scratch):
         self.args, self.scratch = args, scratch
@@ -784,6 +793,7 @@ class Runner:
             if sum(r["wall"] for r in warm) > self.args.slow:
                 n = 1
             runs = [[run_step(s, self.tfile) for s in steps] for _ in range(n)]
+            check_devnull()
         except Exception as e:  # noqa: BLE001 - a failed run is reported, not fatal
             log(f"  FAILED: {e}")
             res = {"key": key, "label": label, "group": group, "error": str(e)[:500]}
@@ -1185,6 +1195,7 @@ def main():
     args.work = os.path.abspath(args.work)
     os.makedirs(args.work, exist_ok=True)
     ensure_tools(args)
+    check_devnull()
     args.driftdiff = find_driftdiff(args)
 
     slug = ("deb+" if args.debootstrap else "") + (args.src.strip("/").replace("/", "-") or "root") \

@@ -55,12 +55,14 @@ void cli_print_usage(const struct cli_cmd *cmd, FILE *f);
 /*
  * Output to PATH ("-" or NULL: stdout) written atomically: to a temporary
  * file beside PATH that cli_output_close() renames into place only when
- * everything was written, so a failed run never leaves half a file.
+ * everything was written, so a failed run never leaves half a file. A
+ * PATH that exists and is not a regular file (/dev/null, a FIFO) is
+ * written in place.
  */
 struct cli_output {
 	FILE *f;
 	char *path;
-	char *tmp;
+	char *tmp; /* NULL when PATH is written in place (a device, a FIFO) */
 };
 int cli_output_open(struct cli_output *out, const char *path);
 /* Commit (ok) or discard; returns EXIT_ERROR on a write error. */

@@ -1,10 +1,12 @@
 /* driftdiff: the command table and the top-level options. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <archive.h>
 #include <json-c/json.h>
@@ -80,6 +82,7 @@ void cli_print_usage(const struct cli_cmd *cmd, FILE *f)
 
 int cli_output_open(struct cli_output *out, const char *path)
 {
+	struct stat st;
 	int fd;
 	size_t n;
 
@@ -88,10 +91,27 @@ int cli_output_open(struct cli_output *out, const char *path)
 		out->f = stdout;
 		return 0;
 	}
-	n = strlen(path) + sizeof(".tmpXXXXXX");
 	out->path = strdup(path);
+	if (!out->path)
+		goto fail;
+	/*
+	 * Only a regular file is replaced by renaming a finished temporary
+	 * over it. Anything else that exists, /dev/null or a FIFO or a
+	 * terminal, is written in place: renaming over it would replace the
+	 * device node itself (as root, /dev/null for the whole machine).
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 || !(out->f = fdopen(fd, "w"))) {
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		return 0;
+	}
+	n = strlen(path) + sizeof(".tmpXXXXXX");
 	out->tmp = malloc(n);
-	if (!out->path || !out->tmp)
+	if (!out->tmp)
 		goto fail;
 	snprintf(out->tmp, n, "%s.tmpXXXXXX", path);
 	fd = mkstemp(out->tmp);
@@ -131,12 +151,12 @@ int cli_output_close(struct cli_output *out, int ok)
 		ok = 0;
 		rc = EXIT_ERROR;
 	}
-	if (ok && rename(out->tmp, out->path) != 0) {
+	if (ok && out->tmp && rename(out->tmp, out->path) != 0) {
 		fprintf(stderr, "driftdiff: %s: %s\n", out->path, strerror(errno));
 		rc = EXIT_ERROR;
 		ok = 0;
 	}
-	if (!ok)
+	if (!ok && out->tmp)
 		unlink(out->tmp);
 	free(out->path);
 	free(out->tmp);

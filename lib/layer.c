@@ -46,6 +46,7 @@ struct stream {
 	struct dd_tree *tree;   /* being built, for its arena */
 	char where[160];        /* "layer 2 (sha256:abcd...)" */
 	struct pipeline *pipe;  /* decompression on its own thread, or NULL */
+	bool one_hash;          /* an uncompressed blob: its digest is the diff_id */
 	size_t pushback;        /* bytes of buf read ahead (and hashed), not yet given out */
 };
 
@@ -57,6 +58,7 @@ struct stream {
  */
 #define NCHUNK 8
 #define CHUNK (256 * 1024)
+_Static_assert(CHUNK >= BUFSZ, "producer_plain() reads a buffer of the blob into a chunk");
 
 struct chunk {
 	unsigned char *data;
@@ -99,13 +101,13 @@ static int serr(struct stream *s, int code, const char *fmt, ...)
 }
 
 /*
- * Read the next compressed bytes of the blob into s->buf, counted against
- * the descriptor's size and hashed. Returns the count, 0 at the end, -1 on
- * an error (on the producer's context when there is one).
+ * Read the next bytes of the blob into BUF (BUFSZ bytes), counted against
+ * the descriptor's size. Returns the count, 0 at the end, -1 on an error
+ * (on the producer's context when there is one).
  */
-static long blob_read(struct stream *s)
+static long blob_fill(struct stream *s, unsigned char *buf)
 {
-	long n = dd__rd_read(s->rd, s->buf, BUFSZ);
+	long n = dd__rd_read(s->rd, buf, BUFSZ);
 
 	if (n < 0) {
 		if (s->pipe)
@@ -124,14 +126,22 @@ static long blob_read(struct stream *s)
 			     (long long)s->l->info.size);
 		return -1;
 	}
-	if (dd__hasher_update(s->blob_h, s->buf, (size_t)n)) {
+	s->blob_bytes += (uint64_t)n;
+	return n;
+}
+
+/* blob_fill() into s->buf, and hashed. */
+static long blob_read(struct stream *s)
+{
+	long n = blob_fill(s, s->buf);
+
+	if (n > 0 && dd__hasher_update(s->blob_h, s->buf, (size_t)n)) {
 		if (s->pipe)
 			s->pipe->err = dd__error(s->pipe->pctx, DD_ENOMEM, "out of memory");
 		else
 			serr(s, DD_ENOMEM, "out of memory");
 		return -1;
 	}
-	s->blob_bytes += (uint64_t)n;
 	return n;
 }
 
@@ -232,6 +242,50 @@ static void *producer(void *arg)
 done:
 	producer_done(s);
 	return NULL;
+}
+
+/*
+ * An uncompressed tar blob, read and hashed on its own thread all the same:
+ * parsing and hashing its files then has the other CPU. What was read
+ * ahead to see what the blob is goes first.
+ */
+static void *producer_plain(void *arg)
+{
+	struct stream *s = arg;
+	struct pipeline *p = s->pipe;
+	struct chunk *c;
+	long n;
+
+	for (;;) {
+		if (!(c = slot_wait(p)))
+			break;
+		if (s->pushback) {
+			memcpy(c->data, s->buf, s->pushback);
+			n = (long)s->pushback;
+			s->pushback = 0;
+		} else if ((n = blob_fill(s, c->data)) <= 0) {
+			break;
+		} else if (dd__hasher_update(s->blob_h, c->data, (size_t)n)) {
+			p->err = dd__error(p->pctx, DD_ENOMEM, "out of memory");
+			break;
+		}
+		c->len = (size_t)n;
+		c->blob_bytes = s->blob_bytes;
+		slot_publish(p);
+	}
+	producer_done(s);
+	return NULL;
+}
+
+/* A tar header at the start: the ustar magic, and no compressor's magic. */
+static bool plain_tar(const unsigned char *b, size_t n)
+{
+	static const unsigned char zstd[] = { 0x28, 0xb5, 0x2f, 0xfd }, xz[] = { 0xfd, '7', 'z', 'X', 'Z' };
+
+	if (n < 512 || memcmp(b, zstd, sizeof(zstd)) == 0 || memcmp(b, xz, sizeof(xz)) == 0 ||
+	    memcmp(b, "BZh", 3) == 0 || (b[0] == 0x1f && (b[1] == 0x8b || b[1] == 0x9d)))
+		return false;
+	return memcmp(b + 257, "ustar", 5) == 0;
 }
 
 #ifdef DD_HAVE_ISAL
@@ -494,7 +548,7 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 	s->blob_seen = blob_bytes;
 	if (check_expansion(s, s->tar_bytes))
 		return -1;
-	if (dd__hasher_update(s->diff_h, p, size)) {
+	if (!s->one_hash && dd__hasher_update(s->diff_h, p, size)) {
 		serr(s, DD_ENOMEM, "out of memory");
 		return -1;
 	}
@@ -920,7 +974,7 @@ static int finish_verify(struct stream *s)
 	if (l->has_digest && !dd__digest_equal(&got, &l->digest))
 		return serr(s, DD_EVERIFY, "blob digest mismatch: expected %s, got %s",
 			    l->digest.str, got.str);
-	if (dd__hasher_final(s->diff_h, &got))
+	if (!s->one_hash && dd__hasher_final(s->diff_h, &got))
 		return serr(s, DD_ENOMEM, "out of memory");
 	if (!dd__digest_equal(&got, &l->diff_id))
 		return serr(s, DD_EVERIFY, "diff_id mismatch: config says %s, uncompressed layer is %s",
@@ -980,6 +1034,20 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 		goto out;
 	}
 	s.pushback = (size_t)n;
+	if (plain_tar(s.buf, (size_t)n)) {
+		/*
+		 * The tar is the blob: the diff_id is the blob's digest, when it
+		 * is of the same algorithm, and each byte is hashed once.
+		 */
+		l->info.compression = DD_COMPRESSION_NONE;
+		check_media_type(&s);
+		s.one_hash = (l->has_digest ? l->digest.alg : DD__ALG_SHA256) == l->diff_id.alg;
+		if (pipe_start(&s, producer_plain)) {
+			rc = serr(&s, DD_ENOMEM, "out of memory");
+			goto out;
+		}
+		goto tar;
+	}
 #ifdef DD_HAVE_ISAL
 	if (n >= 2 && s.buf[0] == 0x1f && s.buf[1] == 0x8b) {
 		/* gzip: ISA-L inflates on its own thread, whatever the CPU count. */
@@ -1008,9 +1076,7 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 		rc = serr(&s, DD_ENOMEM, "out of memory");
 		goto out;
 	}
-#ifdef DD_HAVE_ISAL
 tar:
-#endif
 	archive_read_support_format_tar(s.inner);
 	if (archive_read_open(s.inner, &s, NULL, inner_read, NULL) != ARCHIVE_OK) {
 		rc = s.err ? s.err : serr(&s, DD_EFORMAT, "not a tar archive: %s",
@@ -1053,7 +1119,7 @@ tar:
 		long len;
 
 		while ((len = pipe_next(s.pipe, &data, &bb)) > 0) {
-			if (dd__hasher_update(s.diff_h, data, (size_t)len)) {
+			if (!s.one_hash && dd__hasher_update(s.diff_h, data, (size_t)len)) {
 				rc = serr(&s, DD_ENOMEM, "out of memory");
 				goto out;
 			}

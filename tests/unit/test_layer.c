@@ -711,6 +711,34 @@ static void test_wrong_diff_id(void **state)
 	assert_non_null(strstr(dd_ctx_error(f->ctx), "diff_id"));
 }
 
+/* The same of a gzip layer: the diff_id is hashed apart from the blob. */
+static void test_wrong_diff_id_gzip(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l0 = layer(f);
+
+	FILE_S(l0, "a", "a");
+	ob_gzip(l0);
+	ob_corrupt(l0, OB_BAD_DIFF_ID);
+	tree_fails(f, DD_EVERIFY);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), "diff_id mismatch"));
+}
+
+/*
+ * An uncompressed layer is hashed once, its digest standing for the
+ * diff_id: a wrong blob digest is still caught, as such.
+ */
+static void test_wrong_blob_digest_plain(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l0 = layer(f);
+
+	FILE_S(l0, "a", "a");
+	ob_corrupt(l0, OB_BAD_BLOB_DIGEST);
+	tree_fails(f, DD_EVERIFY);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), "blob digest mismatch"));
+}
+
 /* descriptor.md: the blob's content must match the descriptor's digest. */
 static void test_wrong_blob_digest(void **state)
 {
@@ -872,6 +900,8 @@ int main(void)
 		T(test_content_and_attributes),
 		T(test_gzip_layer_info),
 		T(test_wrong_diff_id),
+		T(test_wrong_diff_id_gzip),
+		T(test_wrong_blob_digest_plain),
 		T(test_wrong_blob_digest),
 		T(test_size_plus_one),
 		T(test_size_minus_one),

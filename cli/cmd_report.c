@@ -272,6 +272,19 @@ struct target_job {
 	double seconds;
 };
 
+/*
+ * A runtime bundle given where its root filesystem was meant (umoci unpack
+ * and runc write config.json beside rootfs/): everything would be drift.
+ */
+static bool looks_like_bundle(const struct dd_tree *image, const struct dd_tree *target)
+{
+	const struct dd_entry *cfg = dd_tree_find(target, "/config.json", 12);
+	const struct dd_entry *root = dd_tree_find(target, "/rootfs", 7);
+
+	return cfg && cfg->type == DD_TYPE_FILE && root && root->type == DD_TYPE_DIR &&
+	       !dd_tree_find(image, "/rootfs", 7) && !dd_tree_find(image, "/config.json", 12);
+}
+
 static double now_seconds(void)
 {
 	struct timespec t;
@@ -454,6 +467,9 @@ int cmd_report(int argc, char **argv)
 		rc = cli_fail(tctx);
 		goto out;
 	}
+	if (!a.quiet && !strcmp(type, "rootfs") && looks_like_bundle(itree, ttree))
+		fprintf(stderr, "driftdiff: note: %s looks like a runtime bundle (config.json beside rootfs/, "
+				"neither in the image): its root filesystem is %s/rootfs\n", target, target);
 	/*
 	 * Read side by side, the two trees hold the same paths twice: the
 	 * target's are dropped for the image's (which outlives it).

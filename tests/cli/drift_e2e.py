@@ -103,6 +103,11 @@ def main():
         subprocess.run(["umoci", "unpack", "--image", layout + ":latest", os.path.join(d, "bundle")],
                        check=True, capture_output=True)
         lower = os.path.join(d, "bundle", "rootfs")
+        # The bundle given for its rootfs: a note says which was meant.
+        for tgt, noted in ((os.path.join(d, "bundle"), True), (lower, False)):
+            rc, out, err = run("report", "--ref", "latest", layout, tgt)
+            c.check(("looks like a runtime bundle" in err and lower in err) == noted,
+                    f"report {tgt}: exit {rc}, bundle note {'missing' if noted else 'given'}: {err!r}")
         upper, work, merged = (os.path.join(d, n) for n in ("upper", "work", "merged"))
         for x in (upper, work, merged):
             os.mkdir(x)

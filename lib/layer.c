@@ -51,10 +51,13 @@ struct stream {
 };
 
 /*
- * The pipeline: one thread reads the blob, hashes it and inflates it into
- * a ring of chunks; the caller's thread hashes the tar stream, parses it,
- * hashes every file and builds the tree. The decompressing side has its
- * own context, so the two never write the same error message.
+ * The pipeline: one thread reads the blob, hashes it and inflates it (or,
+ * uncompressed, only copies it) into a ring of chunks; the caller's
+ * thread hashes the tar stream (unless that is the blob), parses it,
+ * hashes every file and builds the tree. The producing side has its own
+ * context, so the two never write the same error message. A third stage,
+ * the diff_id's hash on a thread of its own, was measured: no faster on
+ * two CPUs (the image alone 15.3 against 15.1-15.6 s over /usr).
  */
 #define NCHUNK 8
 #define CHUNK (256 * 1024)

@@ -52,7 +52,7 @@ struct stream {
 
 /*
  * The pipeline: one thread reads the blob, hashes it and inflates it (or,
- * uncompressed, only copies it) into a ring of chunks; the caller's
+ * uncompressed, reads it straight) into a ring of chunks; the caller's
  * thread hashes the tar stream (unless that is the blob), parses it,
  * hashes every file and builds the tree. The producing side has its own
  * context, so the two never write the same error message. A third stage,

@@ -105,10 +105,10 @@ static int serr(struct stream *s, int code, const char *fmt, ...)
 
 /*
  * Read the next bytes of the blob into BUF (BUFSZ bytes), counted against
- * the descriptor's size. Returns the count, 0 at the end, -1 on an error
- * (on the producer's context when there is one).
+ * the descriptor's size and hashed. Returns the count, 0 at the end, -1 on
+ * an error (on the producer's context when there is one).
  */
-static long blob_fill(struct stream *s, unsigned char *buf)
+static long blob_read(struct stream *s, unsigned char *buf)
 {
 	long n = dd__rd_read(s->rd, buf, BUFSZ);
 
@@ -129,22 +129,14 @@ static long blob_fill(struct stream *s, unsigned char *buf)
 			     (long long)s->l->info.size);
 		return -1;
 	}
-	s->blob_bytes += (uint64_t)n;
-	return n;
-}
-
-/* blob_fill() into s->buf, and hashed. */
-static long blob_read(struct stream *s)
-{
-	long n = blob_fill(s, s->buf);
-
-	if (n > 0 && dd__hasher_update(s->blob_h, s->buf, (size_t)n)) {
+	if (dd__hasher_update(s->blob_h, buf, (size_t)n)) {
 		if (s->pipe)
 			s->pipe->err = dd__error(s->pipe->pctx, DD_ENOMEM, "out of memory");
 		else
 			serr(s, DD_ENOMEM, "out of memory");
 		return -1;
 	}
+	s->blob_bytes += (uint64_t)n;
 	return n;
 }
 
@@ -159,7 +151,7 @@ static la_ssize_t outer_read(struct archive *a, void *ud, const void **buf)
 		n = (long)s->pushback;
 		s->pushback = 0;
 	} else {
-		n = blob_read(s);
+		n = blob_read(s, s->buf);
 		if (n < 0)
 			return -1;
 	}
@@ -193,7 +185,7 @@ static void slot_publish(struct pipeline *p)
 /* The blob digest covers bytes after the compressed stream's end too. */
 static void drain_blob(struct stream *s)
 {
-	while (blob_read(s) > 0)
+	while (blob_read(s, s->buf) > 0)
 		;
 }
 
@@ -266,10 +258,7 @@ static void *producer_plain(void *arg)
 			memcpy(c->data, s->buf, s->pushback);
 			n = (long)s->pushback;
 			s->pushback = 0;
-		} else if ((n = blob_fill(s, c->data)) <= 0) {
-			break;
-		} else if (dd__hasher_update(s->blob_h, c->data, (size_t)n)) {
-			p->err = dd__error(p->pctx, DD_ENOMEM, "out of memory");
+		} else if ((n = blob_read(s, c->data)) <= 0) {
 			break;
 		}
 		c->len = (size_t)n;
@@ -328,7 +317,7 @@ static void *producer_isal(void *arg)
 		st->avail_out = CHUNK;
 		while (st->avail_out > 0 && !finished) {
 			if (st->avail_in == 0 && !eof_in) {
-				n = blob_read(s);
+				n = blob_read(s, s->buf);
 				if (n < 0)
 					goto done;
 				eof_in = n == 0;
@@ -1031,7 +1020,7 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	if (!l->has_size)
 		l->info.size = (int64_t)dd__rd_size(s.rd);
 	/* The first bytes say what the blob is; they are handed on, not read twice. */
-	n = blob_read(&s);
+	n = blob_read(&s, s.buf);
 	if (n < 0) {
 		rc = s.err;
 		goto out;
@@ -1150,22 +1139,8 @@ tar:
 					  archive_error_string(s.outer));
 		goto out;
 	}
-	while ((n = dd__rd_read(s.rd, s.buf, BUFSZ)) > 0) {
-		if (l->has_size && s.blob_bytes + (uint64_t)n > (uint64_t)l->info.size) {
-			rc = serr(&s, DD_EVERIFY, "blob is larger than its descriptor says");
-			goto out;
-		}
-		if (dd__hasher_update(s.blob_h, s.buf, (size_t)n)) {
-			rc = serr(&s, DD_ENOMEM, "out of memory");
-			goto out;
-		}
-		s.blob_bytes += (uint64_t)n;
-	}
-	if (n < 0) {
-		rc = (int)n;
-		goto out;
-	}
-	rc = finish_verify(&s);
+	drain_blob(&s);
+	rc = s.err ? s.err : finish_verify(&s);
 out:
 	pipe_stop(&s);
 	if (s.inner)

@@ -787,9 +787,9 @@ def check_devnull():
 
 class Runner:
     def __init__(self, args, scratch):
-        self.tfile = os.path.join(scratch, "time.txt")
         self.args, self.scratch = args, scratch
         self.results = []
+        self.tfile = os.path.join(scratch, "time.txt")
 
     def measure(self, key, label, steps, group, nbytes=None, entries=None, baseline=False):
         """Warm once, then the median of --repeat runs (1 run when the warm

@@ -711,17 +711,26 @@ static void test_wrong_diff_id(void **state)
 	assert_non_null(strstr(dd_ctx_error(f->ctx), "diff_id"));
 }
 
-/* The same of a gzip layer: the diff_id is hashed apart from the blob. */
-static void test_wrong_diff_id_gzip(void **state)
+/*
+ * One layer holding /a, gzip'd when GZIP, corrupted HOW: reading it fails
+ * verification with NEEDLE in the message.
+ */
+static void corrupt_fails(struct fx *f, bool gzip, enum ob_corrupt how, const char *needle)
 {
-	struct fx *f = *state;
 	struct ob_layer *l0 = layer(f);
 
 	FILE_S(l0, "a", "a");
-	ob_gzip(l0);
-	ob_corrupt(l0, OB_BAD_DIFF_ID);
+	if (gzip)
+		ob_gzip(l0);
+	ob_corrupt(l0, how);
 	tree_fails(f, DD_EVERIFY);
-	assert_non_null(strstr(dd_ctx_error(f->ctx), "diff_id mismatch"));
+	assert_non_null(strstr(dd_ctx_error(f->ctx), needle));
+}
+
+/* The same of a gzip layer: the diff_id is hashed apart from the blob. */
+static void test_wrong_diff_id_gzip(void **state)
+{
+	corrupt_fails(*state, true, OB_BAD_DIFF_ID, "diff_id mismatch");
 }
 
 /*
@@ -730,50 +739,24 @@ static void test_wrong_diff_id_gzip(void **state)
  */
 static void test_wrong_blob_digest_plain(void **state)
 {
-	struct fx *f = *state;
-	struct ob_layer *l0 = layer(f);
-
-	FILE_S(l0, "a", "a");
-	ob_corrupt(l0, OB_BAD_BLOB_DIGEST);
-	tree_fails(f, DD_EVERIFY);
-	assert_non_null(strstr(dd_ctx_error(f->ctx), "blob digest mismatch"));
+	corrupt_fails(*state, false, OB_BAD_BLOB_DIGEST, "blob digest mismatch");
 }
 
 /* descriptor.md: the blob's content must match the descriptor's digest. */
 static void test_wrong_blob_digest(void **state)
 {
-	struct fx *f = *state;
-	struct ob_layer *l0 = layer(f);
-
-	FILE_S(l0, "a", "a");
-	ob_gzip(l0);
-	ob_corrupt(l0, OB_BAD_BLOB_DIGEST);
-	tree_fails(f, DD_EVERIFY);
-	assert_non_null(strstr(dd_ctx_error(f->ctx), "digest"));
+	corrupt_fails(*state, true, OB_BAD_BLOB_DIGEST, "digest");
 }
 
 /* descriptor.md: the size must match exactly, one byte more or less. */
 static void test_size_plus_one(void **state)
 {
-	struct fx *f = *state;
-	struct ob_layer *l0 = layer(f);
-
-	FILE_S(l0, "a", "a");
-	ob_corrupt(l0, OB_SIZE_PLUS_ONE);
-	tree_fails(f, DD_EVERIFY);
-	assert_non_null(strstr(dd_ctx_error(f->ctx), "size"));
+	corrupt_fails(*state, false, OB_SIZE_PLUS_ONE, "size");
 }
 
 static void test_size_minus_one(void **state)
 {
-	struct fx *f = *state;
-	struct ob_layer *l0 = layer(f);
-
-	FILE_S(l0, "a", "a");
-	ob_gzip(l0);
-	ob_corrupt(l0, OB_SIZE_MINUS_ONE);
-	tree_fails(f, DD_EVERIFY);
-	assert_non_null(strstr(dd_ctx_error(f->ctx), "size"));
+	corrupt_fails(*state, true, OB_SIZE_MINUS_ONE, "size");
 }
 
 /* A malformed digest in index.json is refused when the image is opened. */

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "digest.h"
+#include "sha256x2.h"
 
 struct dd__hasher {
 	EVP_MD_CTX *md;
@@ -13,6 +14,8 @@ struct dd__hasher {
 	 */
 	EVP_MD *fetched;
 	enum dd__alg alg;
+	bool native;            /* paired: SHA-256 in our own code (sha256x2.c) */
+	struct dd__sha256 ni;
 };
 
 static size_t alg_len(enum dd__alg alg)
@@ -87,28 +90,45 @@ int dd__digest_blob_path(struct dd__buf *out, const struct dd__digest *d)
 			      d->str + strlen(alg_name(d->alg)) + 1);
 }
 
-int dd__hasher_new(struct dd__hasher **out, enum dd__alg alg)
+static int hasher_new(struct dd__hasher **out, enum dd__alg alg, bool native)
 {
 	struct dd__hasher *h = calloc(1, sizeof(*h));
 
 	*out = NULL;
 	if (!h)
 		return DD_ENOMEM;
-	h->md = EVP_MD_CTX_new();
-	if (!h->md) {
-		free(h);
-		return DD_ENOMEM;
-	}
 	h->alg = alg;
+	h->native = native;
+	if (!native) {
+		h->md = EVP_MD_CTX_new();
+		if (!h->md) {
+			free(h);
+			return DD_ENOMEM;
+		}
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
-	h->fetched = EVP_MD_fetch(NULL, alg == DD__ALG_SHA512 ? "SHA512" : "SHA256", NULL);
+		h->fetched = EVP_MD_fetch(NULL, alg == DD__ALG_SHA512 ? "SHA512" : "SHA256", NULL);
 #endif
+	}
 	if (dd__hasher_reset(h)) {
 		dd__hasher_free(h);
 		return DD_ENOMEM;
 	}
 	*out = h;
 	return 0;
+}
+
+int dd__hasher_new(struct dd__hasher **out, enum dd__alg alg)
+{
+	return hasher_new(out, alg, false);
+}
+
+/*
+ * One stream at a time, OpenSSL's SHA-256 is the faster (1.73 against
+ * 1.6 GB/s here); two in step, ours (2.28 GB/s of hashing in all).
+ */
+int dd__hasher_new_paired(struct dd__hasher **out, enum dd__alg alg)
+{
+	return hasher_new(out, alg, alg == DD__ALG_SHA256 && dd__sha256x2_available());
 }
 
 void dd__hasher_free(struct dd__hasher *h)
@@ -124,8 +144,13 @@ void dd__hasher_free(struct dd__hasher *h)
 
 int dd__hasher_reset(struct dd__hasher *h)
 {
-	const EVP_MD *md = h->fetched ? h->fetched : h->alg == DD__ALG_SHA512 ? EVP_sha512() : EVP_sha256();
+	const EVP_MD *md;
 
+	if (h->native) {
+		dd__sha256_init(&h->ni);
+		return 0;
+	}
+	md = h->fetched ? h->fetched : h->alg == DD__ALG_SHA512 ? EVP_sha512() : EVP_sha256();
 	return EVP_DigestInit_ex(h->md, md, NULL) == 1 ? 0 : DD_ENOMEM;
 }
 
@@ -133,7 +158,20 @@ int dd__hasher_update(struct dd__hasher *h, const void *p, size_t n)
 {
 	if (n == 0)
 		return 0;
+	if (h->native) {
+		dd__sha256_update(&h->ni, p, n);
+		return 0;
+	}
 	return EVP_DigestUpdate(h->md, p, n) == 1 ? 0 : DD_ENOMEM;
+}
+
+int dd__hasher_update2(struct dd__hasher *a, struct dd__hasher *b, const void *p, size_t n)
+{
+	if (a->native && b->native) {
+		dd__sha256_update2(&a->ni, &b->ni, p, n);
+		return 0;
+	}
+	return dd__hasher_update(a, p, n) ? DD_ENOMEM : dd__hasher_update(b, p, n);
 }
 
 int dd__hasher_final(struct dd__hasher *h, struct dd__digest *d)
@@ -141,8 +179,12 @@ int dd__hasher_final(struct dd__hasher *h, struct dd__digest *d)
 	unsigned int n = 0;
 
 	memset(d, 0, sizeof(*d));
-	if (EVP_DigestFinal_ex(h->md, d->bin, &n) != 1)
+	if (h->native) {
+		dd__sha256_final(&h->ni, d->bin);
+		n = 32;
+	} else if (EVP_DigestFinal_ex(h->md, d->bin, &n) != 1) {
 		return DD_ENOMEM;
+	}
 	d->alg = h->alg;
 	d->len = n;
 	fill_str(d);

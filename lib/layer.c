@@ -48,6 +48,13 @@ struct stream {
 	struct pipeline *pipe;  /* decompression on its own thread, or NULL */
 	bool one_hash;          /* an uncompressed blob: its digest is the diff_id */
 	size_t pushback;        /* bytes of buf read ahead (and hashed), not yet given out */
+	/*
+	 * The tar stream libarchive reads now, hashed into the diff_id up to
+	 * DPOS: the rest goes in with the file data in it (hash_data()) or
+	 * before the next chunk is fetched (diff_catch_up()).
+	 */
+	const unsigned char *chunk;
+	size_t chunk_len, dpos;
 };
 
 /*
@@ -500,6 +507,39 @@ static int check_expansion(struct stream *s, uint64_t expanded)
 	return 0;
 }
 
+/* Hash what is left of the current chunk into the diff_id, before it goes. */
+static int diff_catch_up(struct stream *s)
+{
+	size_t n = s->chunk_len - s->dpos;
+
+	if (s->one_hash || !n)
+		return 0;
+	s->dpos = s->chunk_len;
+	return dd__hasher_update(s->diff_h, s->chunk + s->chunk_len - n, n) ?
+	       serr(s, DD_ENOMEM, "out of memory") : 0;
+}
+
+/*
+ * A file's data: into the file's hash, and into the diff_id in the same
+ * pass when it lies in the current chunk, after the stream's bytes before
+ * it. It nearly always does: libarchive hands tar data out in place, and
+ * copies only what straddles two chunks (which the diff_id gets with the
+ * chunk, as it gets the headers).
+ */
+static int hash_data(struct stream *s, const unsigned char *p, size_t n)
+{
+	uintptr_t c = (uintptr_t)s->chunk, at = (uintptr_t)p;
+
+	if (s->one_hash || !c || at < c + s->dpos || at - c > s->chunk_len ||
+	    n > s->chunk_len - (at - c))
+		return dd__hasher_update(s->file_h, p, n) ? serr(s, DD_ENOMEM, "out of memory") : 0;
+	if (dd__hasher_update(s->diff_h, s->chunk + s->dpos, at - c - s->dpos) ||
+	    dd__hasher_update2(s->diff_h, s->file_h, p, n))
+		return serr(s, DD_ENOMEM, "out of memory");
+	s->dpos = at - c + n;
+	return 0;
+}
+
 /* Decompressed bytes: the diff_id covers exactly these. */
 static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 {
@@ -511,7 +551,7 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 	int r;
 
 	(void)a;
-	if (s->err)
+	if (s->err || diff_catch_up(s))
 		return -1;
 	if (s->pipe) {
 		const unsigned char *data;
@@ -540,10 +580,9 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 	s->blob_seen = blob_bytes;
 	if (check_expansion(s, s->tar_bytes))
 		return -1;
-	if (!s->one_hash && dd__hasher_update(s->diff_h, p, size)) {
-		serr(s, DD_ENOMEM, "out of memory");
-		return -1;
-	}
+	s->chunk = p;
+	s->chunk_len = size;
+	s->dpos = 0;
 	*buf = p;
 	return (la_ssize_t)size;
 }
@@ -623,8 +662,8 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 					return serr(s, DD_ENOMEM, "out of memory");
 			}
 		}
-		if (dd__hasher_update(s->file_h, p, size))
-			return serr(s, DD_ENOMEM, "out of memory");
+		if (hash_data(s, p, size))
+			return s->err;
 		if (keep) {
 			/* The holes of a sparse entry read as zeros. */
 			size_t gap = (size_t)(pos - s->content.len);
@@ -999,7 +1038,8 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	snprintf(s.where, sizeof(s.where), "layer %zu (%s)", i,
 		 l->info.digest ? l->info.digest : l->info.location);
 	if (dd__hasher_new(&s.blob_h, l->has_digest ? l->digest.alg : DD__ALG_SHA256) ||
-	    dd__hasher_new(&s.diff_h, l->diff_id.alg) || dd__hasher_new(&s.file_h, DD__ALG_SHA256) ||
+	    dd__hasher_new_paired(&s.diff_h, l->diff_id.alg) ||
+	    dd__hasher_new_paired(&s.file_h, DD__ALG_SHA256) ||
 	    !(s.buf = malloc(BUFSZ)) || !(s.outer = archive_read_new()) ||
 	    !(s.inner = archive_read_new())) {
 		rc = serr(&s, DD_ENOMEM, "out of memory");
@@ -1105,6 +1145,11 @@ tar:
 		}
 	}
 	/* The digests cover every byte, including what follows the tar's end marker. */
+	if (diff_catch_up(&s)) {
+		rc = s.err;
+		goto out;
+	}
+	s.chunk = NULL;
 	if (s.pipe) {
 		const unsigned char *data;
 		uint64_t bb;

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <archive.h>
 #include <json-c/json.h>
@@ -190,6 +193,16 @@ int main(int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
 
+#ifdef __GLIBC__
+	/*
+	 * glibc raises its mmap threshold to the size of each large block
+	 * freed (up to 32 MB): once a layer's 256 KB buffers are gone, big
+	 * blocks come from the per-thread heaps instead, which hold on to
+	 * them. Fixed at glibc's default: report over /usr, cached, peak RSS
+	 * 91 -> 79 MB; cold, hashing at the lowest priority, 92 -> 87 MB.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	if (argc < 2) {
 		print_help(stderr);
 		return EXIT_ERROR;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -270,6 +271,7 @@ struct target_job {
 	struct dd_tree *owned;
 	int rc;
 	double seconds;
+	bool yield;                  /* walk at the lowest priority (see cmd_report()) */
 };
 
 /*
@@ -293,10 +295,25 @@ static double now_seconds(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/*
+ * Run the calling thread, and the threads it starts, at the lowest
+ * priority. Linux keeps a nice value per thread and new threads inherit
+ * it; elsewhere it would be the whole process's, so nothing is done.
+ */
+static void yield_cpu(void)
+{
+#ifdef __linux__
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+#endif
+}
+
 static void *read_target(void *arg)
 {
 	struct target_job *j = arg;
 	double t0 = now_seconds();
+
+	if (j->yield)
+		yield_cpu();
 
 	if (!strcmp(j->type, "image"))
 		j->rc = dd_image_tree(&j->tree, j->img2);
@@ -427,10 +444,20 @@ int cmd_report(int argc, char **argv)
 	upper_cached = !strcmp(type, "upper") &&
 		       (dd_image_cached(img) || dd_image_format(img) == DD_IMAGE_SAVED_MANIFEST);
 	to.defer_heads = strcmp(type, "upper") != 0;
+	/*
+	 * Read from its layers, the image is the longer side (inflating, and
+	 * hashing the blob, the tar and every file): it keeps the CPUs, and
+	 * the walk's hashing takes what they leave, instead of both finishing
+	 * late. Cold report over /usr (8.9 GB): 16.3-16.8 -> 15.0-15.1 s.
+	 */
+	job.yield = (!strcmp(type, "rootfs") || !strcmp(type, "live")) && !dd_image_cached(img) &&
+		    dd_image_format(img) != DD_IMAGE_SAVED_MANIFEST;
 	/* Both sides at once: the image is bound by decompression, the target by reading. */
 	threaded = a.jobs != 1 && pthread_create(&thread, NULL, read_target, &job) == 0;
-	if (!threaded)
+	if (!threaded) {
+		job.yield = false; /* the one thread would stay at the lowest priority */
 		read_target(&job);
+	}
 	/*
 	 * An upper dir needs only its own part of a cached image, known once
 	 * the dir is read: meanwhile the entry is read and checked.

@@ -696,6 +696,80 @@ static void test_gzip_layer_info(void **state)
 	}
 }
 
+/*
+ * A layer of many chunks (the pipeline hands libarchive 256 KB at a time):
+ * headers and file data straddle the chunks' ends at every offset, and
+ * each file's bytes go into its hash and the diff_id in step. Every file
+ * and the diff_id must come out right, gzip'd or not.
+ */
+static void many_chunks(struct fx *f, bool gzip)
+{
+	enum { FILES = 160, MAX = 50000 };
+	struct ob_layer *l0 = layer(f);
+	unsigned char *data = malloc((size_t)FILES * MAX);
+	size_t sizes[FILES], i, j;
+	uint32_t x = 777;
+	const struct dd_tree *t;
+	char name[32];
+
+	assert_non_null(data);
+	for (i = 0; i < FILES; i++) {
+		x = x * 1103515245u + 12345u;
+		sizes[i] = i % 7 == 0 ? (x >> 8) % 600 : (x >> 8) % MAX;
+		for (j = 0; j < sizes[i]; j++) {
+			x = x * 1103515245u + 12345u;
+			data[i * MAX + j] = (unsigned char)(x >> 16);
+		}
+		snprintf(name, sizeof(name), "f%03zu", i);
+		ob_file(l0, name, data + i * MAX, sizes[i]);
+	}
+	if (gzip)
+		ob_gzip(l0);
+	t = tree_of(f);
+	assert_int_equal(dd_image_layer(f->img, 0)->verified, DD_VERIFY_OK);
+	for (i = 0; i < FILES; i++) {
+		snprintf(name, sizeof(name), "/f%03zu", i);
+		expect_content(must(t, name), data + i * MAX, sizes[i]);
+	}
+	free(data);
+}
+
+static void test_many_chunks_gzip(void **state)
+{
+	many_chunks(*state, true);
+}
+
+static void test_many_chunks_plain(void **state)
+{
+	many_chunks(*state, false);
+}
+
+/* ... and a wrong diff_id over as many chunks is still caught. */
+static void test_many_chunks_wrong_diff_id(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l0 = layer(f);
+	unsigned char *big = malloc(3 << 20);
+	uint32_t x = 99;
+	char name[32];
+	size_t i;
+
+	assert_non_null(big);
+	for (i = 0; i < (3 << 20); i++) {
+		x = x * 1103515245u + 12345u;
+		big[i] = (unsigned char)(x >> 16);
+	}
+	for (i = 0; i < 24; i++) {
+		snprintf(name, sizeof(name), "f%02zu", i);
+		ob_file(l0, name, big + i * 1000, 100000 + 3 * i);
+	}
+	ob_gzip(l0);
+	ob_corrupt(l0, OB_BAD_DIFF_ID);
+	free(big);
+	tree_fails(f, DD_EVERIFY);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), "diff_id mismatch"));
+}
+
 /* ---- verification ---- */
 
 /* config.md: each diff_id is the digest of the uncompressed layer. */
@@ -883,6 +957,9 @@ int main(void)
 		T(test_content_and_attributes),
 		T(test_gzip_layer_info),
 		T(test_wrong_diff_id),
+		T(test_many_chunks_gzip),
+		T(test_many_chunks_plain),
+		T(test_many_chunks_wrong_diff_id),
 		T(test_wrong_diff_id_gzip),
 		T(test_wrong_blob_digest_plain),
 		T(test_wrong_blob_digest),

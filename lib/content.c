@@ -54,8 +54,12 @@ bool dd_entry_content_kept(const char *path, size_t len)
 		return true;
 	if (ends_with(parent, plen, ".egg-info") && is(base, blen, "PKG-INFO"))
 		return true;
-	/* npm: node_modules/NAME/package.json and node_modules/@SCOPE/NAME/package.json */
-	if (!is(base, blen, "package.json") || parent == path + 1)
+	/*
+	 * npm: node_modules/NAME/package.json and node_modules/@SCOPE/NAME/package.json.
+	 * "/package.json" has no parent and "/NAME/package.json" no grandparent
+	 * to look at (PARENT is then PATH itself, or the first component).
+	 */
+	if (!is(base, blen, "package.json") || parent <= path + 1)
 		return false;
 	gp = component_before(path, (size_t)(parent - path) - 1, &gplen);
 	if (is(gp, gplen, "node_modules"))

@@ -3,12 +3,15 @@
  * examples and against OpenSSL (through dd__hasher) on every length up to
  * a few blocks, and two states in step against each hashed on its own,
  * at every kind of offset a tar stream and a file in it can have.
- * Skipped on a CPU without the SHA extensions (nothing calls the code there).
+ * Only the hashers' test runs on a CPU without the SHA extensions, or
+ * under valgrind, which hides them (nothing calls the code there); a
+ * skipped cmocka test would count as failed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,14 +58,6 @@ static void ours(struct dd__sha256 *s, char hex[65])
 
 	dd__sha256_final(s, out);
 	dd__hex(hex, out, 32);
-}
-
-static int need_cpu(void **state)
-{
-	(void)state;
-	if (!dd__sha256x2_available())
-		skip();
-	return 0;
 }
 
 static void expect(const char *msg, size_t n, size_t times, const char *hex)
@@ -207,12 +202,19 @@ static void test_paired_hashers(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_known_values, need_cpu),
-		cmocka_unit_test_setup(test_every_length, need_cpu),
-		cmocka_unit_test_setup(test_in_step, need_cpu),
+	const struct CMUnitTest hashers[] = {
 		cmocka_unit_test(test_paired_hashers),
 	};
+	const struct CMUnitTest all[] = {
+		cmocka_unit_test(test_paired_hashers),
+		cmocka_unit_test(test_known_values),
+		cmocka_unit_test(test_every_length),
+		cmocka_unit_test(test_in_step),
+	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (!dd__sha256x2_available()) {
+		printf("no SHA extensions here: the code is not used, only the hashers are tested\n");
+		return cmocka_run_group_tests(hashers, NULL, NULL);
+	}
+	return cmocka_run_group_tests(all, NULL, NULL);
 }

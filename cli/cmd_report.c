@@ -343,7 +343,7 @@ int cmd_report(int argc, char **argv)
 	struct cli_progress prog;
 	double t0, t1, image_seconds;
 	pthread_t thread;
-	bool threaded, upper_cached, from_layers, matching;
+	bool threaded, upper_cached;
 	char *cache = NULL;
 	int irc;
 	struct dd_image *img = NULL, *img2 = NULL;
@@ -446,35 +446,12 @@ int cmd_report(int argc, char **argv)
 	to.defer_heads = strcmp(type, "upper") != 0;
 	/*
 	 * Read from its layers, the image is the longer side (inflating, and
-	 * hashing the blob, the tar and every file): it keeps the CPUs, and a
-	 * running container's walk, hashing beside it, takes what they leave
-	 * instead of both finishing late. (A root filesystem's walk so niced
-	 * took the cold report over /usr from 16.3-16.8 to 15.0-15.1 s,
-	 * before it was compared instead, below.)
+	 * hashing the blob, the tar and every file): it keeps the CPUs, and
+	 * the walk's hashing takes what they leave, instead of both finishing
+	 * late. Cold report over /usr (8.9 GB): 16.3-16.8 -> 15.0-15.1 s.
 	 */
-	from_layers = !dd_image_cached(img) && dd_image_format(img) != DD_IMAGE_SAVED_MANIFEST;
-	job.yield = !strcmp(type, "live") && from_layers;
-	/*
-	 * A root filesystem against layers: the walk takes names and
-	 * attributes only (a fraction of a second), then each file is
-	 * compared with the image's bytes as they stream, and only what
-	 * differs is hashed afterwards: the rootfs is read once and not
-	 * hashed, where it would be hashed beside the image. Cold report over
-	 * /usr (8.9 GB), interleaved: 14.7-15.1 -> 14.3-14.5 s, user CPU
-	 * 25.7-26.0 -> 21.6 s.
-	 */
-	matching = !strcmp(type, "rootfs") && from_layers;
-	to.defer_hashes = matching;
-	if (matching) {
-		read_target(&job);
-		if (!job.rc)
-			irc = dd_image_tree_matching(&itree, img, job.owned);
-		image_seconds = now_seconds() - t0;
-		if (!irc && !job.rc && (job.rc = dd_target_hash_deferred(job.owned, (unsigned)a.jobs)) == 0)
-			job.seconds = now_seconds() - t0;
-		threaded = false;
-		goto both_read;
-	}
+	job.yield = (!strcmp(type, "rootfs") || !strcmp(type, "live")) && !dd_image_cached(img) &&
+		    dd_image_format(img) != DD_IMAGE_SAVED_MANIFEST;
 	/* Both sides at once: the image is bound by decompression, the target by reading. */
 	threaded = a.jobs != 1 && pthread_create(&thread, NULL, read_target, &job) == 0;
 	if (!threaded) {
@@ -498,7 +475,6 @@ int cmd_report(int argc, char **argv)
 		irc = dd_image_tree_for_upper(&itree, img, job.tree);
 		image_seconds = now_seconds() - t0;
 	}
-both_read:
 	cli_progress_end(&prog);
 	dd_ctx_set_progress(ctx, NULL, NULL);
 	dd_ctx_set_progress(tctx, NULL, NULL);

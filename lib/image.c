@@ -505,18 +505,6 @@ out:
 	return rc;
 }
 
-int dd_image_tree_matching(const struct dd_tree **out, struct dd_image *img, struct dd_tree *target)
-{
-	int rc;
-
-	if (!img || !target)
-		return DD_EINVAL;
-	img->match = target;
-	rc = dd_image_tree(out, img);
-	img->match = NULL;
-	return rc;
-}
-
 int dd_image_tree_for_upper(const struct dd_tree **out, struct dd_image *img, const struct dd_tree *upper)
 {
 	if (!out || !img || !upper)

@@ -39,7 +39,6 @@ struct dd_image {
 	struct dd__ptrvec warnings;
 	struct dd_tree *tree;
 	struct dd_tree *upper_tree;  /* the part of the tree an upper dir needs */
-	struct dd_tree *match;       /* a target compared as the layers stream (dd_image_tree_matching()) */
 	char *cache_dir;
 	struct dd__cache_entry *cache; /* read and checked, not decoded yet */
 	bool cache_tried;

@@ -21,9 +21,7 @@
 #include <isa-l/igzip_lib.h>
 #endif
 #include "image_private.h"
-#include "os.h"
 #include "tree.h"
-#include "walk.h"
 
 #define BUFSZ (256 * 1024)
 
@@ -57,18 +55,6 @@ struct stream {
 	 */
 	const unsigned char *chunk;
 	size_t chunk_len, dpos;
-	/*
-	 * A walked target whose files are compared with this layer's
-	 * (dd_image_tree_matching()): CMP_E, open as CMP_FD, while its bytes
-	 * so far (CMP_DONE) are the same.
-	 */
-	struct dd_tree *match;
-	struct dd__reopen reopen;
-	struct dd_entry *cmp_e;
-	int cmp_fd;
-	struct stat cmp_st;
-	uint64_t cmp_done;
-	unsigned char *cmp_buf;
 };
 
 /*
@@ -126,11 +112,10 @@ static int serr(struct stream *s, int code, const char *fmt, ...)
 
 /*
  * Read the next bytes of the blob into BUF (BUFSZ bytes), counted against
- * the descriptor's size and, when HASH, hashed (else the caller has them
- * hashed, in order). Returns the count, 0 at the end, -1 on
+ * the descriptor's size and hashed. Returns the count, 0 at the end, -1 on
  * an error (on the producer's context when there is one).
  */
-static long blob_read_only(struct stream *s, unsigned char *buf, bool hash)
+static long blob_read(struct stream *s, unsigned char *buf)
 {
 	long n = dd__rd_read(s->rd, buf, BUFSZ);
 
@@ -151,7 +136,7 @@ static long blob_read_only(struct stream *s, unsigned char *buf, bool hash)
 			     (long long)s->l->info.size);
 		return -1;
 	}
-	if (hash && dd__hasher_update(s->blob_h, buf, (size_t)n)) {
+	if (dd__hasher_update(s->blob_h, buf, (size_t)n)) {
 		if (s->pipe)
 			s->pipe->err = dd__error(s->pipe->pctx, DD_ENOMEM, "out of memory");
 		else
@@ -160,11 +145,6 @@ static long blob_read_only(struct stream *s, unsigned char *buf, bool hash)
 	}
 	s->blob_bytes += (uint64_t)n;
 	return n;
-}
-
-static long blob_read(struct stream *s, unsigned char *buf)
-{
-	return blob_read_only(s, buf, true);
 }
 
 /* libarchive's read callback for the blob: what was read ahead first. */
@@ -309,129 +289,6 @@ static bool plain_tar(const unsigned char *b, size_t n)
 
 #ifdef DD_HAVE_ISAL
 /*
- * The compressed blob's digest on a thread of its own: inflating is the
- * longest stage of a cold report, and hashing what it reads took a fifth
- * of that thread. The producer reads into one of NBLOB buffers and
- * inflates from it while the hasher takes the buffers in order; a buffer
- * is read into again only once it is hashed.
- */
-#define NBLOB 8
-
-struct blob_hasher {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct dd__hasher *h;
-	unsigned char *buf[NBLOB];
-	size_t len[NBLOB];
-	size_t head, count;     /* read and waiting to be hashed, from HEAD */
-	bool done, started;
-	int err;
-};
-
-static void *blob_hasher_main(void *arg)
-{
-	struct blob_hasher *b = arg;
-	size_t i;
-
-	/*
-	 * Behind inflating and parsing, which are the report's critical path:
-	 * its buffers (2 MB) give it the slack to wait (cold report over /usr
-	 * 14.7-16.3 s at the same priority, 14.2-14.5 s niced).
-	 */
-	dd__thread_nice(10);
-	pthread_mutex_lock(&b->mu);
-	for (;;) {
-		while (!b->count && !b->done)
-			pthread_cond_wait(&b->cv, &b->mu);
-		if (!b->count)
-			break;
-		i = b->head;
-		pthread_mutex_unlock(&b->mu);
-		if (!b->err && dd__hasher_update(b->h, b->buf[i], b->len[i]))
-			b->err = DD_ENOMEM;
-		pthread_mutex_lock(&b->mu);
-		b->head = (b->head + 1) % NBLOB;
-		b->count--;
-		pthread_cond_broadcast(&b->cv);
-	}
-	pthread_mutex_unlock(&b->mu);
-	return NULL;
-}
-
-/* Start hashing into H; false (nothing to undo) when there is no thread for it. */
-static bool bh_start(struct blob_hasher *b, struct dd__hasher *h)
-{
-	size_t i;
-
-	memset(b, 0, sizeof(*b));
-	b->h = h;
-	for (i = 0; i < NBLOB; i++)
-		if (!(b->buf[i] = malloc(BUFSZ)))
-			goto fail;
-	if (pthread_mutex_init(&b->mu, NULL))
-		goto fail;
-	if (pthread_cond_init(&b->cv, NULL)) {
-		pthread_mutex_destroy(&b->mu);
-		goto fail;
-	}
-	if (pthread_create(&b->thread, NULL, blob_hasher_main, b)) {
-		pthread_cond_destroy(&b->cv);
-		pthread_mutex_destroy(&b->mu);
-		goto fail;
-	}
-	b->started = true;
-	return true;
-fail:
-	for (i = 0; i < NBLOB; i++)
-		free(b->buf[i]);
-	return false;
-}
-
-/* The buffer to read the blob's next bytes into, once it is free. */
-static unsigned char *bh_next(struct blob_hasher *b)
-{
-	unsigned char *buf;
-
-	pthread_mutex_lock(&b->mu);
-	while (b->count == NBLOB)
-		pthread_cond_wait(&b->cv, &b->mu);
-	buf = b->buf[(b->head + b->count) % NBLOB];
-	pthread_mutex_unlock(&b->mu);
-	return buf;
-}
-
-/* Queue the N bytes read into bh_next()'s buffer for hashing. */
-static void bh_submit(struct blob_hasher *b, size_t n)
-{
-	pthread_mutex_lock(&b->mu);
-	b->len[(b->head + b->count) % NBLOB] = n;
-	b->count++;
-	pthread_cond_broadcast(&b->cv);
-	pthread_mutex_unlock(&b->mu);
-}
-
-/* Hash what is queued, stop the thread, and free. DD_ENOMEM or 0. */
-static int bh_finish(struct blob_hasher *b)
-{
-	size_t i;
-
-	if (!b->started)
-		return 0;
-	pthread_mutex_lock(&b->mu);
-	b->done = true;
-	pthread_cond_broadcast(&b->cv);
-	pthread_mutex_unlock(&b->mu);
-	pthread_join(b->thread, NULL);
-	pthread_cond_destroy(&b->cv);
-	pthread_mutex_destroy(&b->mu);
-	for (i = 0; i < NBLOB; i++)
-		free(b->buf[i]);
-	b->started = false;
-	return b->err;
-}
-
-/*
  * gzip with ISA-L's inflate, two to three times zlib's speed on x86-64:
  * the cold path's floor. Every member of a multi-member stream (RFC 1952)
  * is read; bytes after the last member that are not a gzip member are
@@ -443,9 +300,7 @@ static void *producer_isal(void *arg)
 	struct stream *s = arg;
 	struct pipeline *p = s->pipe;
 	struct inflate_state *st = malloc(sizeof(*st));
-	struct blob_hasher bh;
 	bool eof_in = false, member_done = false, finished = false;
-	bool hashing = bh_start(&bh, s->blob_h);
 	size_t members = 0;
 	uint32_t room;
 	long n;
@@ -469,15 +324,11 @@ static void *producer_isal(void *arg)
 		st->avail_out = CHUNK;
 		while (st->avail_out > 0 && !finished) {
 			if (st->avail_in == 0 && !eof_in) {
-				unsigned char *in = hashing ? bh_next(&bh) : s->buf;
-
-				n = blob_read_only(s, in, !hashing);
+				n = blob_read(s, s->buf);
 				if (n < 0)
 					goto done;
-				if (hashing && n > 0)
-					bh_submit(&bh, (size_t)n);
 				eof_in = n == 0;
-				st->next_in = in;
+				st->next_in = (uint8_t *)s->buf;
 				st->avail_in = (uint32_t)n;
 			}
 			if (member_done) {
@@ -528,15 +379,8 @@ static void *producer_isal(void *arg)
 		if (c->len)
 			slot_publish(p);
 	}
-	/* In order: what the hasher holds, then the rest of the blob. */
-	if (bh_finish(&bh)) {
-		p->err = dd__error(p->pctx, DD_ENOMEM, "out of memory");
-		goto done;
-	}
 	drain_blob(s);
 done:
-	if (bh_finish(&bh) && !p->err)
-		p->err = dd__error(p->pctx, DD_ENOMEM, "out of memory");
 	free(st);
 	producer_done(s);
 	return NULL;
@@ -777,73 +621,6 @@ static int hash_zeros(struct stream *s, uint64_t n)
 	return 0;
 }
 
-/* ---- matching a walked target's files (dd_image_tree_matching()) ---- */
-
-#define CMP_BUF (64 * 1024)
-
-static void match_stop(struct stream *s)
-{
-	if (s->cmp_e)
-		close(s->cmp_fd);
-	s->cmp_e = NULL;
-}
-
-/* The target's file at N's path, if its content is unread and of SIZE bytes, opened to compare. */
-static void match_begin(struct stream *s, const struct dd__node *n, uint64_t size)
-{
-	struct dd_entry *te;
-
-	if (!s->match || !(te = dd__walk_deferred(s->match, n->e.path, n->e.path_len)) ||
-	    te->size != size)
-		return;
-	if (!s->cmp_buf && !(s->cmp_buf = malloc(CMP_BUF)))
-		return; /* then it is hashed, as if it had differed */
-	s->cmp_fd = dd__walk_reopen(s->match, &s->reopen, te, &s->cmp_st);
-	if (s->cmp_fd < 0)
-		return;
-	s->cmp_e = te;
-	s->cmp_done = 0;
-}
-
-/* The target file's next N bytes are P's, or the comparing stops. */
-static void match_data(struct stream *s, const unsigned char *p, size_t n)
-{
-	while (s->cmp_e && n) {
-		size_t want = n < CMP_BUF ? n : CMP_BUF, got = 0;
-
-		while (got < want) {
-			ssize_t r = read(s->cmp_fd, s->cmp_buf + got, want - got);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				match_stop(s);
-				return;
-			}
-			got += (size_t)r;
-		}
-		if (memcmp(s->cmp_buf, p, want) != 0) {
-			match_stop(s);
-			return;
-		}
-		s->cmp_done += want;
-		p += want;
-		n -= want;
-	}
-}
-
-/* All of the target's file was the same as N's content: it takes N's digest. */
-static int match_end(struct stream *s, const struct dd__node *n)
-{
-	int rc = 0;
-
-	if (s->cmp_e && s->cmp_done == s->cmp_e->size)
-		rc = dd__walk_adopt(s->match, s->cmp_e, s->cmp_fd, &s->cmp_st, n->e.sha256, n->e.exec,
-				    n->e.elf_machine);
-	match_stop(s);
-	return rc ? serr(s, rc, "out of memory") : 0;
-}
-
 /* Hash a regular file's content; holes of sparse entries count as zeros. */
 static int read_content(struct stream *s, struct archive_entry *e, struct dd__node *n)
 {
@@ -859,7 +636,6 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 	if (dd__hasher_reset(s->file_h))
 		return serr(s, DD_ENOMEM, "out of memory");
 	s->content.len = 0;
-	match_begin(s, n, want);
 	for (;;) {
 		r = archive_read_data_block(s->inner, &p, &size, &off);
 		if (r == ARCHIVE_EOF)
@@ -873,11 +649,8 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 		if (off < 0 || (uint64_t)off < pos)
 			return serr(s, DD_EFORMAT, "entry '%s': data blocks out of order",
 				    qpath(s, n->e.path, n->e.path_len));
-		if ((uint64_t)off > pos) {
-			match_stop(s); /* a sparse entry's holes: not compared, the file is hashed */
-			if (hash_zeros(s, (uint64_t)off - pos))
-				return s->err;
-		}
+		if ((uint64_t)off > pos && hash_zeros(s, (uint64_t)off - pos))
+			return s->err;
 		pos = (uint64_t)off;
 		if (pos == 0) {
 			dd__exec_sniff(p, size, &n->e.exec, &n->e.elf_machine);
@@ -891,7 +664,6 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 		}
 		if (hash_data(s, p, size))
 			return s->err;
-		match_data(s, p, size);
 		if (keep) {
 			/* The holes of a sparse entry read as zeros. */
 			size_t gap = (size_t)(pos - s->content.len);
@@ -911,11 +683,8 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 	if (keep && pos == want &&
 	    dd__entry_set_content(&s->tree->arena, &n->e, s->content.data, s->content.len))
 		return serr(s, DD_ENOMEM, "out of memory");
-	if (pos < want) {
-		match_stop(s);
-		if (hash_zeros(s, want - pos))
-			return s->err;
-	}
+	if (pos < want && hash_zeros(s, want - pos))
+		return s->err;
 	if (pos > want)
 		want = pos;
 	if (dd__hasher_final(s->file_h, &d))
@@ -923,7 +692,7 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 	memcpy(n->e.sha256, d.bin, 32);
 	n->e.has_sha256 = true;
 	n->e.size = want;
-	return match_end(s, n);
+	return 0;
 }
 
 static int xattr_cmp(const void *a, const void *b)
@@ -1266,8 +1035,6 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	s.idx = i;
 	s.layer = (int)i;
 	s.whiteouts = true;
-	s.match = img->match;
-	dd__reopen_init(&s.reopen);
 	snprintf(s.where, sizeof(s.where), "layer %zu (%s)", i,
 		 l->info.digest ? l->info.digest : l->info.location);
 	if (dd__hasher_new(&s.blob_h, l->has_digest ? l->digest.alg : DD__ALG_SHA256) ||
@@ -1421,9 +1188,6 @@ tar:
 	rc = s.err ? s.err : finish_verify(&s);
 out:
 	pipe_stop(&s);
-	match_stop(&s);
-	dd__reopen_free(&s.reopen);
-	free(s.cmp_buf);
 	if (s.inner)
 		archive_read_free(s.inner);
 	if (s.outer)

@@ -40,11 +40,6 @@ struct dd_tree {
 	int rootfd;
 	uint32_t head_bytes;
 	pthread_mutex_t head_mu;
-	/*
-	 * Walked with defer_hashes: regular files without a digest (and not
-	 * unreadable) are still to be read, below ROOTFD (walk.h).
-	 */
-	bool defer_hashes;
 };
 
 /* Record a warning on the tree (kept to the first thousand). */

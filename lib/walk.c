@@ -22,7 +22,6 @@
 #include "digest.h"
 #include "os.h"
 #include "tree.h"
-#include "walk.h"
 
 #define MAX_DEPTH 900 /* each level holds one fd open: below RLIMIT_NOFILE's usual 1024 */
 #define READ_CHUNK (1024 * 1024)
@@ -91,7 +90,6 @@ struct hash_config {
 	bool upper;              /* an upper dir: overlay's xattrs are kept */
 	const struct dd_tree *reference; /* heads are kept only where the file differs from it */
 	bool defer_heads;        /* none are kept: dd_target_load_head() reads them later */
-	bool defer_hashes;       /* no content is read: see dd_target_hash_deferred() */
 };
 
 struct hasher_state {
@@ -619,20 +617,14 @@ static int read_file(struct walk *w, struct dd_entry *e, int dirfd, const char *
 			close(fd);
 		return 0;
 	}
-	j.keep = (uint64_t)pre->st_size <= DD__CONTENT_MAX &&
-		 dd_entry_content_kept(w->path.data, w->path.len);
-	/* Read later, once, and for most files against the image's bytes (walk.h). */
-	if (w->cfg.defer_hashes && !j.keep) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
 	j.own = fd >= 0;
 	j.fd = j.own ? fd : open_file(w, e, dirfd, name);
 	if (j.fd < 0)
 		return 0;
 	j.st = *pre;
 	j.e = e;
+	j.keep = (uint64_t)pre->st_size <= DD__CONTENT_MAX &&
+		 dd_entry_content_kept(w->path.data, w->path.len);
 	if (w->pool.nthreads) {
 		pool_push(&w->pool, &j);
 		return 0;
@@ -709,7 +701,7 @@ static int visit(struct walk *w, int dirfd, const char *name, enum dd_type dtype
 	 * (O_NOFOLLOW and O_NONBLOCK make opening a symlink fail and a FIFO
 	 * return at once), takes the lstat path.
 	 */
-	if (dtype == DD_TYPE_FILE && !mount && !w->cfg.defer_hashes) {
+	if (dtype == DD_TYPE_FILE && !mount) {
 		fd = open_regular(w, dirfd, name);
 		if (fd < 0 && errno == ENOENT)
 			return 0; /* deleted since readdir */
@@ -915,9 +907,8 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	w.cfg.max_xattr = ctx->limits.max_xattr;
 	w.cfg.upper = upper;
 	w.cfg.reference = opts->version >= 2 ? opts->reference : NULL;
-	w.cfg.defer_hashes = opts->version >= 4 && opts->defer_hashes && !upper;
-	w.cfg.defer_heads = ((opts->version >= 3 && opts->defer_heads && !w.cfg.reference) ||
-			     w.cfg.defer_hashes) && w.cfg.head_bytes;
+	w.cfg.defer_heads = opts->version >= 3 && opts->defer_heads && !w.cfg.reference &&
+			    w.cfg.head_bytes;
 	w.lender = opts->version >= 3 && opts->borrow_strings ? w.cfg.reference : NULL;
 	/* The root itself may be a magic link such as /proc/PID/root: follow it once. */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -950,11 +941,10 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	}
 	rc = set_attrs(&w.t->arena, root, &st);
 	root->flags = 0;
-	if (rc == 0 && (w.cfg.defer_heads || w.cfg.defer_hashes)) {
-		/* The heads, or the contents, stay on disk: the root stays open to read them from. */
+	if (rc == 0 && w.cfg.defer_heads) {
+		/* The heads stay on disk: the root stays open to read them from. */
 		w.t->rootfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		w.t->head_bytes = w.cfg.defer_heads ? w.cfg.head_bytes : 0;
-		w.t->defer_hashes = w.cfg.defer_hashes;
+		w.t->head_bytes = w.cfg.head_bytes;
 		if (w.t->rootfd < 0)
 			rc = DD_ENOMEM;
 	}
@@ -1089,155 +1079,6 @@ out:
 	free(head);
 	free(buf);
 	return rc;
-}
-
-/* ---- contents left for later (defer_hashes) ---- */
-
-struct dd_entry *dd__walk_deferred(struct dd_tree *t, const char *path, size_t len)
-{
-	struct dd_entry *e;
-
-	if (!t->defer_hashes)
-		return NULL;
-	e = (struct dd_entry *)dd_tree_find(t, path, len);
-	return e && e->type == DD_TYPE_FILE && !e->has_sha256 && !(e->flags & DD_ENTRY_UNREADABLE) ? e
-												  : NULL;
-}
-
-void dd__reopen_init(struct dd__reopen *r)
-{
-	struct dd__buf empty = DD__BUF_INIT;
-
-	r->dirfd = -1;
-	r->dir = empty;
-}
-
-void dd__reopen_free(struct dd__reopen *r)
-{
-	if (r->dirfd >= 0)
-		close(r->dirfd);
-	r->dirfd = -1;
-	dd__buf_free(&r->dir);
-}
-
-/* The directory of REL (DIR_LEN bytes; 0 for the root) below T's root, kept open in R. */
-static int reopen_dir(struct dd_tree *t, struct dd__reopen *r, const char *rel, size_t dir_len)
-{
-	if (!dir_len)
-		return t->rootfd;
-	if (r->dirfd >= 0 && r->dir.len == dir_len && !memcmp(r->dir.data, rel, dir_len))
-		return r->dirfd;
-	if (r->dirfd >= 0)
-		close(r->dirfd);
-	r->dirfd = -1;
-	r->dir.len = 0;
-	if (dd__buf_put(&r->dir, rel, dir_len) || dd__buf_put(&r->dir, "", 1))
-		return -1;
-	r->dir.len = dir_len;
-	r->dirfd = dd__open_beneath(t->rootfd, r->dir.data, O_RDONLY | O_DIRECTORY);
-	return r->dirfd;
-}
-
-int dd__walk_reopen(struct dd_tree *t, struct dd__reopen *r, const struct dd_entry *e, struct stat *st)
-{
-	const char *rel = e->path + 1, *slash = strrchr(rel, '/');
-	const char *name = slash ? slash + 1 : rel;
-	struct stat pre;
-	int dirfd = reopen_dir(t, r, rel, slash ? (size_t)(slash - rel) : 0), fd;
-
-	if (dirfd < 0)
-		return -1;
-	/* Look first, so that only a regular file is opened: the one the walk saw, unchanged. */
-	if (fstatat(dirfd, name, &pre, AT_SYMLINK_NOFOLLOW) != 0)
-		return -1;
-	if (!S_ISREG(pre.st_mode) || entry_ino(&pre) != e->ino || (uint64_t)pre.st_size != e->size ||
-	    pre.st_mtim.tv_sec != e->mtime || (uint32_t)pre.st_mtim.tv_nsec != e->mtime_nsec) {
-		errno = ESTALE;
-		return -1;
-	}
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
-		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_ino != pre.st_ino ||
-	    st->st_dev != pre.st_dev) {
-		close(fd);
-		errno = ESTALE;
-		return -1;
-	}
-	return fd;
-}
-
-int dd__walk_adopt(struct dd_tree *t, struct dd_entry *e, int fd, const struct stat *st,
-		   const unsigned char sha[32], uint8_t exec, uint16_t elf_machine)
-{
-	struct stat post;
-	int rc;
-
-	/* Changed while it was compared: dd_target_hash_deferred() reads it, and says so. */
-	if (fstat(fd, &post) != 0 || !same_version(st, &post))
-		return 0;
-	rc = xattrs_into(&t->arena, t->ctx->limits.max_xattr, false, e, fd, -1, NULL);
-	if (rc)
-		return rc;
-	memcpy(e->sha256, sha, 32);
-	e->has_sha256 = true;
-	e->exec = exec;
-	e->elf_machine = elf_machine;
-	return 0;
-}
-
-int dd_target_hash_deferred(struct dd_tree *t, unsigned jobs)
-{
-	struct hash_config cfg = { 0 };
-	struct hasher_state self;
-	struct pool pool = { 0 };
-	struct dd__reopen r;
-	size_t i, n;
-	int rc, prc;
-
-	if (!t || !t->defer_hashes)
-		return 0;
-	cfg.head_bytes = t->head_bytes;
-	cfg.max_xattr = t->ctx->limits.max_xattr;
-	cfg.defer_heads = t->head_bytes != 0; /* dd_target_load_head() reads them */
-	dd__reopen_init(&r);
-	if (jobs == 0)
-		jobs = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-	rc = hs_init(&self, &cfg);
-	if (rc == 0 && jobs > 1 && jobs < 1024 && pool_start(&pool, jobs, &cfg))
-		pool_finish(&pool, NULL);
-	n = dd_tree_count(t);
-	for (i = 0; i < n && rc == 0; i++) {
-		struct dd_entry *e = (struct dd_entry *)dd_tree_entry(t, i);
-		struct job j = { e, -1, { 0 }, true, false };
-
-		if (e->type != DD_TYPE_FILE || e->has_sha256 || (e->flags & DD_ENTRY_UNREADABLE))
-			continue;
-		j.fd = dd__walk_reopen(t, &r, e, &j.st);
-		if (j.fd < 0 && (errno == EMFILE || errno == ENFILE) && pool.nthreads) {
-			pool_drain(&pool);
-			j.fd = dd__walk_reopen(t, &r, e, &j.st);
-		}
-		if (j.fd < 0) {
-			e->flags |= DD_ENTRY_UNREADABLE | (errno == ESTALE || errno == ENOENT ? DD_ENTRY_CHANGED : 0);
-			dd__tree_warn(t, "%s: %s", e->path,
-				      errno == ESTALE ? "replaced after the walk saw it; not read" : strerror(errno));
-			continue;
-		}
-		if (pool.nthreads)
-			pool_push(&pool, &j);
-		else
-			rc = hash_file(&self, e, j.fd, &j.st, j.own, j.keep);
-	}
-	prc = pool_finish(&pool, t);
-	if (rc == 0)
-		rc = prc ? prc : self.rc;
-	hs_finish(&self, t);
-	dd__reopen_free(&r);
-	t->defer_hashes = false;
-	return rc ? dd__error(t->ctx, rc, "out of memory") : 0;
 }
 
 int dd_target_read_dir(struct dd_tree **out, struct dd_ctx *ctx, const char *path,

@@ -76,19 +76,6 @@ DD_API void dd_image_free(struct dd_image *img);
 DD_API int dd_image_tree(const struct dd_tree **out, struct dd_image *img);
 
 /*
- * dd_image_tree(), and, while the layers stream, the regular files of
- * TARGET (a tree walked with defer_hashes) compared with the image's
- * files of the same path and size: one whose bytes are all the same takes
- * the digest of what it equals, without being hashed, and what the walk
- * left of it (xattrs) is read then. A cold report hashes each byte of the
- * rootfs once less. Files it cannot match stay for
- * dd_target_hash_deferred(). Only the layers give bytes to compare: an
- * image from the cache or a saved manifest matches nothing.
- */
-DD_API int dd_image_tree_matching(const struct dd_tree **out, struct dd_image *img,
-				  struct dd_tree *target);
-
-/*
  * Does the manifest cache hold the image's tree? Reads and checks the
  * entry (on the calling thread: worth doing while the target is read) and
  * keeps it for dd_image_tree() or dd_image_tree_for_upper(). False with no

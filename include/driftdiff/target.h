@@ -44,18 +44,9 @@ struct dd_target_options {
 	 * then outlive the returned tree.
 	 */
 	bool borrow_strings;
-	/*
-	 * Version 4: a directory walk (not an upper dir) reads no file's
-	 * content: its regular files are left without a digest, and the tree
-	 * keeps its root open, as with defer_heads (which this implies). The
-	 * contents are then read once, by dd_image_tree_matching() for the
-	 * files it finds equal to the image's, and by dd_target_hash_deferred()
-	 * for the rest, which must be called before the tree is used.
-	 */
-	bool defer_hashes;
 };
-#define DD_TARGET_OPTIONS_VERSION 4
-#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0, NULL, false, false, false }
+#define DD_TARGET_OPTIONS_VERSION 3
+#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0, NULL, false, false }
 
 /*
  * Walk the root filesystem at PATH (a /proc/PID/root, an overlay merged
@@ -81,15 +72,6 @@ DD_API int dd_target_read_upper(struct dd_tree **out, struct dd_ctx *ctx, const 
  * Safe to call from several threads. Returns 0 or DD_ENOMEM.
  */
 DD_API int dd_target_load_head(const struct dd_tree *target, const struct dd_entry *e);
-
-/*
- * Hash the regular files a defer_hashes walk left without a digest (all
- * but those dd_image_tree_matching() found equal to the image's), on JOBS
- * threads (0: one per CPU), each checked to be still the file the walk
- * saw, as a walk checks. Does nothing for any other tree. Returns 0 or
- * DD_ENOMEM; a file that cannot be read is flagged, as in a walk.
- */
-DD_API int dd_target_hash_deferred(struct dd_tree *target, unsigned jobs);
 
 /* Read a flat root filesystem tar (docker export), plain, gzip or zstd. */
 DD_API int dd_target_read_tar(struct dd_tree **out, struct dd_ctx *ctx, const char *path,

@@ -2,9 +2,7 @@
  * Unit tests for the heads lib/walk.c keeps of executables: text is cut to
  * what libmagic is shown, binary kept to head_bytes, and with a reference
  * tree only the executables that differ from it keep theirs. Deferred heads
- * are read again later only from the very file that was hashed. Deferred
- * contents (defer_hashes) come out as a full walk's, whether a layer's
- * bytes matched them or they were hashed after.
+ * are read again later only from the very file that was hashed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,14 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "driftdiff.h"
+#include "driftdiff/target.h"
 #include "lib/tree.h"
-#include "oci_builder.h"
 
 #define HEAD 4096
 
@@ -227,138 +223,6 @@ static void test_deferred(void **state)
 	dd_tree_free(t);
 }
 
-/* The walk with contents left for later (defer_hashes). */
-static struct dd_tree *walk_deferred_contents(struct fx *f)
-{
-	struct dd_target_options o = DD_TARGET_OPTIONS_INIT;
-	struct dd_tree *t = NULL;
-
-	o.head_bytes = HEAD;
-	o.jobs = 1;
-	o.defer_hashes = true;
-	assert_int_equal(dd_target_read_dir(&t, f->ctx, f->dir, &o), 0);
-	return t;
-}
-
-/* E and the full walk's entry for the same path agree on content, kind and xattrs. */
-static void same_as(const struct dd_tree *full, const struct dd_entry *e)
-{
-	const struct dd_entry *w = find(full, e->path);
-
-	assert_true(e->has_sha256);
-	assert_memory_equal(e->sha256, w->sha256, 32);
-	assert_int_equal(e->size, w->size);
-	assert_int_equal(e->exec, w->exec);
-	assert_int_equal(e->elf_machine, w->elf_machine);
-	assert_int_equal(e->extra->nxattrs, w->extra->nxattrs);
-}
-
-/*
- * The rootfs's files compared with the image's as its layers stream: the
- * same bytes take the image file's digest (a later layer's when an earlier
- * one differed), the rest are hashed after; every file ends as a full
- * walk has it. A file replaced after the walk is never read as the file
- * it replaced.
- */
-static void test_matching(void **state)
-{
-	struct fx *f = *state;
-	unsigned char *big = malloc(600000), script[3000], elf[6000], other[3000];
-	struct ob_layer *l[2] = { ob_layer_new(), ob_layer_new() };
-	struct dd_tree *full, *t;
-	struct dd_image *img = NULL;
-	const struct dd_tree *it;
-	char *layout, path[128], moved[160];
-	uint32_t x = 5;
-	bool xattrs;
-	size_t i;
-
-	assert_non_null(big);
-	for (i = 0; i < 600000; i++) {
-		x = x * 1103515245u + 12345u;
-		big[i] = (unsigned char)(x >> 16);
-	}
-	write_file(f->dir, "big", big, 600000, 0644);
-	write_file(f->dir, "differs", big, 5000, 0644);
-	write_file(f->dir, "only", (const unsigned char *)"only\n", 5, 0644);
-	snprintf(path, sizeof(path), "%s/elf", f->dir);
-	xattrs = setxattr(path, "user.test", "v", 1, 0) == 0;
-	full = walk(f, NULL, 1);
-
-	/* The image: the same script in its second layer only; "differs" one byte off. */
-	memset(script, 'x', sizeof(script));
-	memcpy(script, "#!/bin/sh\n", 10);
-	memcpy(other, script, sizeof(other));
-	other[2000] = 'y';
-	memset(elf, 0, sizeof(elf));
-	memcpy(elf, "\177ELF\2\1\1", 7);
-	ob_file(l[0], "script", other, sizeof(other));
-	ob_file(l[0], "elf", elf, sizeof(elf));
-	ob_file(l[0], "big", big, 600000);
-	big[4999] ^= 1;
-	ob_file(l[0], "differs", big, 5000);
-	big[4999] ^= 1;
-	ob_file(l[0], "data", "plain\n", 6);
-	ob_file(l[1], "script", script, sizeof(script));
-	ob_gzip(l[1]);
-	layout = ob_write_layout(l, 2, NULL);
-	assert_int_equal(dd_image_open(&img, f->ctx, layout, NULL), 0);
-
-	t = walk_deferred_contents(f);
-	assert_false(find(t, "/big")->has_sha256);
-	assert_false(find(t, "/script")->has_sha256);
-	assert_int_equal(dd_image_tree_matching(&it, img, t), 0);
-	/* Matched: equal bytes, in whichever layer. */
-	same_as(full, find(t, "/big"));
-	same_as(full, find(t, "/elf"));
-	same_as(full, find(t, "/data"));
-	same_as(full, find(t, "/script"));
-	assert_memory_equal(find(t, "/big")->sha256, find(it, "/big")->sha256, 32);
-	/* Not matched: other bytes, or nothing in the image. */
-	assert_false(find(t, "/differs")->has_sha256);
-	assert_false(find(t, "/only")->has_sha256);
-	assert_false(find(t, "/same")->has_sha256);
-	assert_int_equal(dd_target_hash_deferred(t, 2), 0);
-	for (i = 0; i < dd_tree_count(t); i++)
-		if (dd_tree_entry(t, i)->type == DD_TYPE_FILE)
-			same_as(full, dd_tree_entry(t, i));
-	if (xattrs)
-		assert_non_null(dd_entry_xattr(find(t, "/elf"), "user.test"));
-	assert_int_equal(dd_tree_warning_count(t), 0);
-	dd_tree_free(t);
-
-	/* Replaced after the walk: not compared, not hashed, flagged. */
-	t = walk_deferred_contents(f);
-	snprintf(path, sizeof(path), "%s/data", f->dir);
-	snprintf(moved, sizeof(moved), "%s/data.new", f->dir);
-	write_file(f->dir, "data.new", (const unsigned char *)"plain\n", 6, 0644);
-	assert_int_equal(rename(moved, path), 0);
-	dd_image_free(img);
-	assert_int_equal(dd_image_open(&img, f->ctx, layout, NULL), 0);
-	assert_int_equal(dd_image_tree_matching(&it, img, t), 0);
-	assert_false(find(t, "/data")->has_sha256);
-	assert_int_equal(dd_target_hash_deferred(t, 1), 0);
-	assert_false(find(t, "/data")->has_sha256);
-	assert_true(find(t, "/data")->flags & DD_ENTRY_CHANGED);
-	assert_true(warned(t, "/data: replaced after the walk saw it"));
-	same_as(full, find(t, "/big"));
-	dd_tree_free(t);
-
-	dd_image_free(img);
-	dd_tree_free(full);
-	ob_rmtree(layout);
-	free(layout);
-	ob_layer_free(l[0]);
-	ob_layer_free(l[1]);
-	free(big);
-	for (i = 0; i < 3; i++) {
-		static const char *const names[] = { "big", "differs", "only" };
-
-		snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
-		unlink(path);
-	}
-}
-
 /* Borrowed strings are the reference's own, where they are the same. */
 static void test_borrowed(void **state)
 {
@@ -404,7 +268,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_borrowed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_matching, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 	 * freed (up to 32 MB): once a layer's 256 KB buffers are gone, big
 	 * blocks come from the per-thread heaps instead, which hold on to
 	 * them. Fixed at glibc's default: report over /usr, cached, peak RSS
-	 * 91 -> 79 MB; cold, hashing at the lowest priority, 92 -> 87 MB.
+	 * 91 -> 79 MB; cold, with the walk niced, 92 -> 87 MB.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif

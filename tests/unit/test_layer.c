@@ -150,6 +150,22 @@ static void expect_paths(const struct dd_tree *t, const char *const *paths, size
 
 #define FILE_S(l, path, s) ob_file((l), (path), (s), strlen(s))
 
+/* Advance the test's pseudo-random state X (an LCG) and return it. */
+static uint32_t next_x(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x;
+}
+
+/* N bytes of incompressible filler from X, so gzip layers stay under the expansion limit. */
+static void fill_random(unsigned char *p, size_t n, uint32_t *x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(next_x(x) >> 16);
+}
+
 /* ---- whiteouts ---- */
 
 /* ".wh.NAME" removes NAME of a lower layer; its siblings stay. */
@@ -630,13 +646,9 @@ static void test_content_and_attributes(void **state)
 	const struct dd_entry *e;
 	unsigned char *big = malloc(300000);
 	uint32_t x = 12345;
-	size_t i;
 
 	assert_non_null(big);
-	for (i = 0; i < 300000; i++) {
-		x = x * 1103515245u + 12345u;
-		big[i] = (unsigned char)(x >> 16);
-	}
+	fill_random(big, 300000, &x);
 	ob_empty(l0, "empty");
 	FILE_S(l0, "hello", "hello\n");
 	ob_file_attrs(l0, "big", big, 300000, 02750, 1000, 1001);
@@ -707,19 +719,16 @@ static void many_chunks(struct fx *f, bool gzip)
 	enum { FILES = 160, MAX = 50000 };
 	struct ob_layer *l0 = layer(f);
 	unsigned char *data = malloc((size_t)FILES * MAX);
-	size_t sizes[FILES], i, j;
+	size_t sizes[FILES], i;
 	uint32_t x = 777;
 	const struct dd_tree *t;
 	char name[32];
 
 	assert_non_null(data);
 	for (i = 0; i < FILES; i++) {
-		x = x * 1103515245u + 12345u;
+		next_x(&x);
 		sizes[i] = i % 7 == 0 ? (x >> 8) % 600 : (x >> 8) % MAX;
-		for (j = 0; j < sizes[i]; j++) {
-			x = x * 1103515245u + 12345u;
-			data[i * MAX + j] = (unsigned char)(x >> 16);
-		}
+		fill_random(data + i * MAX, sizes[i], &x);
 		snprintf(name, sizeof(name), "f%03zu", i);
 		ob_file(l0, name, data + i * MAX, sizes[i]);
 	}
@@ -755,10 +764,7 @@ static void test_many_chunks_wrong_diff_id(void **state)
 	size_t i;
 
 	assert_non_null(big);
-	for (i = 0; i < (3 << 20); i++) {
-		x = x * 1103515245u + 12345u;
-		big[i] = (unsigned char)(x >> 16);
-	}
+	fill_random(big, 3 << 20, &x);
 	for (i = 0; i < 24; i++) {
 		snprintf(name, sizeof(name), "f%02zu", i);
 		ob_file(l0, name, big + i * 1000, 100000 + 3 * i);

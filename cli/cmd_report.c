@@ -399,6 +399,7 @@ int cmd_report(int argc, char **argv)
 		cache = dd_default_cache_dir();
 	if (cli_open_image_cached(ctx, &img, image_path, a.ref, a.platform, cache))
 		goto out;
+	dd_image_set_jobs(img, (unsigned)a.jobs);
 	/* The snapshot first, so the processes are seen as close as possible to the walk. */
 	if (!strcmp(type, "live") && cli_live_open(ctx, &a.live, &live, &live_config))
 		goto out;
@@ -423,6 +424,8 @@ int cmd_report(int argc, char **argv)
 	if (!strcmp(type, "image") &&
 	    cli_open_image_cached(tctx, &img2, target, a.target_ref, a.platform, cache))
 		goto out;
+	if (img2)
+		dd_image_set_jobs(img2, (unsigned)a.jobs);
 	job.img2 = img2;
 	job.live = live;
 	cli_progress_init(&prog, cli_progress_wanted(a.progress, a.quiet));

@@ -438,6 +438,12 @@ void dd_image_free(struct dd_image *img)
 	free(img);
 }
 
+void dd_image_set_jobs(struct dd_image *img, unsigned jobs)
+{
+	if (img)
+		img->jobs = jobs;
+}
+
 bool dd_image_cached(struct dd_image *img)
 {
 	/* A saved manifest is its own record: never one of the cache's. */
@@ -453,7 +459,6 @@ bool dd_image_cached(struct dd_image *img)
 int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
 {
 	struct dd_tree *tree = NULL;
-	size_t i;
 	int rc;
 
 	if (!out || !img)
@@ -485,11 +490,9 @@ int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
 	rc = dd__tree_new(&tree, img->ctx);
 	if (rc)
 		return dd__error(img->ctx, rc, "%s: out of memory", img->path);
-	for (i = 0; i < img->nlayers; i++) {
-		rc = dd__layer_apply(img, i, tree);
-		if (rc)
-			goto out;
-	}
+	rc = dd__image_read_layers(img, tree);
+	if (rc)
+		goto out;
 	rc = dd__tree_finalize(tree);
 	if (rc) {
 		dd__error(img->ctx, rc, "%s: out of memory", img->path);

@@ -2,6 +2,8 @@
 #ifndef DD_IMAGE_PRIVATE_H
 #define DD_IMAGE_PRIVATE_H
 
+#include <stdatomic.h>
+
 #include <json-c/json.h>
 
 #include "digest.h"
@@ -47,6 +49,8 @@ struct dd_image {
 	FILE *saved;
 	off_t saved_body;
 	uint64_t saved_entries;   /* as many as the header says */
+	unsigned jobs;            /* dd_image_set_jobs() */
+	bool read_apart;          /* tests: every layer above the first read apart */
 };
 
 /*
@@ -94,6 +98,48 @@ int dd__saved_load(struct dd_image *img, const struct dd_tree *upper, struct dd_
 
 /* Stream layer I into TREE, verifying its size and digests. */
 int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree);
+
+/*
+ * A layer read apart, on a thread of its own, while the layers below it
+ * are still being read: into a tree of its own and on a context of its
+ * own, keeping what it does to the layers below (whiteouts, hard links to
+ * their files) and its warnings, in tar order, for dd__layer_merge() to
+ * lay over them once they are in. The result is the tree
+ * dd__layer_apply() would have built.
+ */
+struct dd__lower_op {
+	enum { DD__HIDE, DD__HIDE_CHILDREN, DD__LINK } kind;
+	const char *path;          /* what is hidden, or the link; strings of the part's tree */
+	const char *target;        /* DD__LINK: the target as the tar names it */
+	size_t len;
+};
+
+struct dd__layer_part {
+	struct dd_ctx *ctx;        /* the error, whose message names the image and layer */
+	struct dd_tree *tree;
+	struct dd__lower_op *ops;
+	size_t nops, ops_cap;
+	struct dd__ptrvec warnings; /* heap strings, for the image's list */
+	struct dd__rd *rd;         /* the blob, opened on the image's thread; the part closes it */
+	/* Shared by the parts being read: entries held, and the word to give up. */
+	_Atomic uint64_t *held;
+	const _Atomic bool *stop;
+	uint64_t entries;          /* this part's share of *held */
+	int rc;
+};
+
+/* Every layer into TREE, the upper ones read beside the lower (layers.c). */
+int dd__image_read_layers(struct dd_image *img, struct dd_tree *tree);
+
+/* Parts hold at most max-entries entries between them: past that, this, and the layer is read in place. */
+#define DD__EPART_FULL (-100)
+
+/* Read layer I into PART (its rd open, its ctx and held set): PART->rc, also returned. */
+int dd__layer_read_part(struct dd_image *img, size_t i, struct dd__layer_part *part);
+/* Lay PART, layer I read apart without an error, over TREE (the layers below it). */
+int dd__layer_merge(struct dd_image *img, size_t i, struct dd__layer_part *part, struct dd_tree *tree);
+/* Free what PART holds (not PART). */
+void dd__layer_part_free(struct dd__layer_part *part);
 
 /* Does the user's REF name this image reference? (docker normalisation aware) */
 bool dd__ref_match(const char *want, const char *have);

@@ -46,6 +46,7 @@ struct stream {
 	struct dd_tree *tree;   /* being built, for its arena */
 	char where[160];        /* "layer 2 (sha256:abcd...)" */
 	struct pipeline *pipe;  /* decompression on its own thread, or NULL */
+	struct dd__layer_part *part; /* read apart (dd__layer_read_part()), or NULL */
 	bool one_hash;          /* an uncompressed blob: its digest is the diff_id */
 	size_t pushback;        /* bytes of buf read ahead (and hashed), not yet given out */
 	/*
@@ -108,6 +109,22 @@ static int serr(struct stream *s, int code, const char *fmt, ...)
 	if (!s->err)
 		s->err = code;
 	return code;
+}
+
+/* A warning on the image, or kept for it by a layer read apart. */
+static void layer_warn(struct stream *s, const char *fmt, ...) DD_PRINTF(2, 3);
+static void layer_warn(struct stream *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (s->part)
+		dd__warnings_push(&s->part->warnings, fmt, ap);
+	else if (s->img)
+		dd__warnings_push(&s->img->warnings, fmt, ap);
+	else
+		dd__warnings_push(&s->tree->warnings, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -761,6 +778,38 @@ static bool has_aufs_component(const char *p, size_t len)
 }
 
 /*
+ * A layer read apart keeps what it does to the layers below, in tar order,
+ * in its tree's strings: dd__layer_merge() does it to them.
+ */
+static int lower_op(struct stream *s, int kind, const char *path, size_t len, const char *target)
+{
+	struct dd__layer_part *p = s->part;
+	struct dd__lower_op *op;
+
+	if (dd__grow(&p->ops, &p->ops_cap, p->nops, sizeof(*p->ops)))
+		return serr(s, DD_ENOMEM, "out of memory");
+	op = &p->ops[p->nops];
+	op->kind = kind;
+	op->len = len;
+	op->path = dd__arena_string(&s->tree->strings, path, len);
+	op->target = target ? dd__arena_string(&s->tree->strings, target, strlen(target)) : NULL;
+	if (!op->path || (target && !op->target))
+		return serr(s, DD_ENOMEM, "out of memory");
+	p->nops++;
+	return 0;
+}
+
+static void warn_replaced(struct stream *s, const char *path, size_t len)
+{
+	if (s->img)
+		layer_warn(s, "%s: '%s' was written beneath a non-directory, which was replaced by a directory",
+			   s->where, qpath(s, path, len));
+	else
+		layer_warn(s, "'%s' was written beneath a non-directory, which was replaced by a directory",
+			   qpath(s, path, len));
+}
+
+/*
  * Whiteouts (layer.md "Whiteouts"): ".wh.NAME" removes NAME from lower
  * layers only; "DIR/.wh..wh..opq" removes every lower child of DIR. Both
  * act on the in-memory tree alone and never resolve through a symlink;
@@ -778,6 +827,8 @@ static int whiteout(struct stream *s, struct dd_tree *t, const char *path, size_
 	int rc = 0;
 
 	if (len - base == 12 && memcmp(path + base, ".wh..wh..opq", 12) == 0) {
+		if (s->part)
+			return lower_op(s, DD__HIDE_CHILDREN, path, plen, NULL);
 		n = dd__tree_lookup(t, path, plen);
 		if (n && n->e.type == DD_TYPE_DIR)
 			dd__tree_hide_lower(t, n, layer, true);
@@ -792,6 +843,10 @@ static int whiteout(struct stream *s, struct dd_tree *t, const char *path, size_
 	if (dd__buf_put(&victim, path, plen == 1 ? 0 : plen) || dd__buf_puts(&victim, "/") ||
 	    dd__buf_put(&victim, name, nlen)) {
 		rc = serr(s, DD_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (s->part) {
+		rc = lower_op(s, DD__HIDE, victim.data, victim.len, NULL);
 		goto out;
 	}
 	n = dd__tree_lookup(t, victim.data, victim.len);
@@ -817,11 +872,10 @@ static enum dd_type entry_type(struct archive_entry *e)
 }
 
 /* A hard link takes its target's inode: content, mode, owner, xattrs. */
-static int apply_hardlink(struct stream *s, struct dd_tree *t, struct archive_entry *e,
+static int apply_hardlink(struct stream *s, struct dd_tree *t, const char *raw,
 			  const char *path, size_t len, struct dd__node *parent)
 {
 	struct dd__buf tp = DD__BUF_INIT;
-	const char *raw = archive_entry_hardlink(e);
 	struct dd__node *target, *n;
 	struct dd_entry copy;
 	int rc;
@@ -832,6 +886,13 @@ static int apply_hardlink(struct stream *s, struct dd_tree *t, struct archive_en
 		goto out;
 	}
 	target = dd__tree_lookup(t, tp.data, tp.len);
+	if (!target && s->part) {
+		/* A file of a layer below: linked when laid over it, and the link replaces this path. */
+		if ((n = dd__tree_lookup(t, path, len)))
+			dd__tree_remove(t, n);
+		rc = lower_op(s, DD__LINK, path, len, raw);
+		goto out;
+	}
 	if (!target) {
 		rc = serr(s, DD_EFORMAT, "hard link '%s' to missing '%s'", qpath(s, path, len), raw);
 		goto out;
@@ -904,14 +965,10 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 	if (rc)
 		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
 			    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "out of memory");
-	if (replaced && s->img)
-		dd__image_warn(s->img, "%s: '%s' was written beneath a non-directory, which was replaced by a directory",
-			       s->where, qpath(s, s->path.data, len));
-	else if (replaced)
-		dd__tree_warn(t, "'%s' was written beneath a non-directory, which was replaced by a directory",
-			      qpath(s, s->path.data, len));
+	if (replaced)
+		warn_replaced(s, s->path.data, len);
 	if (archive_entry_hardlink(e))
-		return apply_hardlink(s, t, e, s->path.data, len, parent);
+		return apply_hardlink(s, t, archive_entry_hardlink(e), s->path.data, len, parent);
 	if (len == 1 && type != DD_TYPE_DIR)
 		return serr(s, DD_EFORMAT, "the root is not a directory");
 	/* Linux IDs are 32 bits: no runtime could give a file any other owner. */
@@ -988,8 +1045,8 @@ static void check_media_type(struct stream *s)
 	else
 		said = DD_COMPRESSION_NONE;
 	if (said != c)
-		dd__image_warn(s->img, "%s: media type %s but the data is %s", s->where, mt,
-			       dd_compression_name(c));
+		layer_warn(s, "%s: media type %s but the data is %s", s->where, mt,
+			   dd_compression_name(c));
 }
 
 static int finish_verify(struct stream *s)
@@ -1015,7 +1072,42 @@ static int finish_verify(struct stream *s)
 	return 0;
 }
 
-int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
+/* S set up for layer I of IMG, its messages on CTX. */
+static void stream_init(struct stream *s, struct dd_image *img, size_t i, struct dd_ctx *ctx)
+{
+	struct dd__layer *l = &img->layers[i];
+
+	memset(s, 0, sizeof(*s));
+	s->ctx = ctx;
+	s->src = img->path;
+	s->img = img;
+	s->l = l;
+	s->idx = i;
+	s->layer = (int)i;
+	s->whiteouts = true;
+	snprintf(s->where, sizeof(s->where), "layer %zu (%s)", i,
+		 l->info.digest ? l->info.digest : l->info.location);
+}
+
+/*
+ * Is a part to stop: the image's thread gave up, or the parts between them
+ * hold max-entries entries? Counted per entry, so the parts can never hold
+ * more than one image could.
+ */
+static int part_check(struct stream *s)
+{
+	struct dd__layer_part *p = s->part;
+
+	if (atomic_load(p->stop))
+		return DD__EPART_FULL;
+	p->entries++;
+	if (atomic_fetch_add(p->held, 1) + 1 > s->ctx->limits.max_entries)
+		return DD__EPART_FULL;
+	return 0;
+}
+
+/* Layer I into TREE, or into PART's tree (read apart). */
+static int layer_read(struct dd_image *img, size_t i, struct dd_tree *tree, struct dd__layer_part *part)
 {
 	struct dd__layer *l = &img->layers[i];
 	struct stream s;
@@ -1027,16 +1119,8 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 	long n;
 	int r, rc;
 
-	memset(&s, 0, sizeof(s));
-	s.ctx = img->ctx;
-	s.src = img->path;
-	s.img = img;
-	s.l = l;
-	s.idx = i;
-	s.layer = (int)i;
-	s.whiteouts = true;
-	snprintf(s.where, sizeof(s.where), "layer %zu (%s)", i,
-		 l->info.digest ? l->info.digest : l->info.location);
+	stream_init(&s, img, i, part ? part->ctx : img->ctx);
+	s.part = part;
 	if (dd__hasher_new(&s.blob_h, l->has_digest ? l->digest.alg : DD__ALG_SHA256) ||
 	    dd__hasher_new_paired(&s.diff_h, l->diff_id.alg) ||
 	    dd__hasher_new_paired(&s.file_h, DD__ALG_SHA256) ||
@@ -1045,8 +1129,11 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
 		rc = serr(&s, DD_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = dd__src_open(img->src, &s.rd, l->info.location);
-	if (rc) {
+	if (part) {
+		s.rd = part->rd;
+		part->rd = NULL;
+		dd__rd_set_ctx(s.rd, s.ctx);
+	} else if ((rc = dd__src_open(img->src, &s.rd, l->info.location))) {
 		if (rc == DD_ENOTFOUND)
 			serr(&s, rc, "blob %s is missing", l->info.location);
 		goto out;
@@ -1134,10 +1221,12 @@ tar:
 							  archive_error_string(s.inner));
 			goto out;
 		}
+		if (part && (rc = part_check(&s)))
+			goto out;
 		rc = apply_entry(&s, tree, e);
 		if (rc)
 			goto out;
-		if (s.ctx->progress) {
+		if (!part && s.ctx->progress) {
 			struct dd_progress pr = { DD_PROGRESS_LAYER, i, img->nlayers, compressed_seen(&s),
 						  (uint64_t)l->info.size, ++entries };
 
@@ -1200,6 +1289,144 @@ out:
 	dd__buf_free(&s.target);
 	dd__buf_free(&s.content);
 	free(s.buf);
+	return rc;
+}
+
+int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree)
+{
+	return layer_read(img, i, tree, NULL);
+}
+
+int dd__layer_read_part(struct dd_image *img, size_t i, struct dd__layer_part *part)
+{
+	if (dd__tree_new(&part->tree, part->ctx))
+		part->rc = dd__error(part->ctx, DD_ENOMEM, "%s: out of memory", img->path);
+	else
+		part->rc = layer_read(img, i, part->tree, part);
+	return part->rc;
+}
+
+void dd__layer_part_free(struct dd__layer_part *part)
+{
+	dd_tree_free(part->tree);
+	free(part->ops);
+	dd__warnings_free(&part->warnings);
+	dd__rd_close(part->rd);
+	dd_ctx_free(part->ctx);
+	if (part->held)
+		atomic_fetch_sub(part->held, part->entries);
+	memset(part, 0, sizeof(*part));
+}
+
+/* Make the parents of PATH in T for the entry S lays there; its parent in *PARENT. */
+static int merge_parents(struct stream *s, struct dd_tree *t, struct dd__node **parent,
+			 const char *path, size_t len)
+{
+	bool replaced = false;
+	int rc = dd__tree_mkparents(t, parent, path, len, s->layer, &replaced);
+
+	if (rc)
+		return serr(s, rc, "entry '%s': %s", qpath(s, path, len),
+			    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "out of memory");
+	if (replaced)
+		warn_replaced(s, path, len);
+	return 0;
+}
+
+/* The part's whiteouts and links to lower files, done to T in their tar order. */
+static int merge_lower_ops(struct stream *s, struct dd__layer_part *part, struct dd_tree *t)
+{
+	struct dd__node *n, *parent;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < part->nops; k++) {
+		const struct dd__lower_op *op = &part->ops[k];
+
+		if (op->kind != DD__LINK) {
+			n = dd__tree_lookup(t, op->path, op->len);
+			if (n && (op->kind == DD__HIDE || n->e.type == DD_TYPE_DIR))
+				dd__tree_hide_lower(t, n, s->layer, op->kind == DD__HIDE_CHILDREN);
+			continue;
+		}
+		/* A later entry of the layer at the link's path replaced it. */
+		if (dd__tree_lookup(part->tree, op->path, op->len))
+			continue;
+		rc = merge_parents(s, t, &parent, op->path, op->len);
+		if (rc == 0)
+			rc = apply_hardlink(s, t, op->target, op->path, op->len, parent);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The node after N in a pre-order walk of the subtree at ROOT; NULL at the end. */
+static struct dd__node *preorder_next(const struct dd__node *root, struct dd__node *n)
+{
+	if (n->child)
+		return n->child;
+	while (n != root && !n->next)
+		n = n->parent;
+	return n == root ? NULL : n->next;
+}
+
+/*
+ * The part's entries laid over T, parents first, as dd__tree_put() lays an
+ * entry of the tar. Directories the part only made to hold others are made
+ * again in T by dd__tree_mkparents(), which keeps a directory T has. Inode
+ * numbers move past T's, so hard links stay within the part.
+ */
+static int merge_entries(struct stream *s, struct dd__layer_part *part, struct dd_tree *t)
+{
+	struct dd_tree *from = part->tree;
+	uint64_t base = t->next_ino;
+	struct dd__node *m, *n, *parent = NULL;
+	int rc;
+
+	t->next_ino += from->next_ino;
+	for (m = from->root; m; m = preorder_next(from->root, m)) {
+		const char *path = m->e.path;
+		uint32_t len = m->e.path_len;
+
+		if (m->e.flags & DD_ENTRY_IMPLICIT)
+			continue;
+		if (m != from->root && (rc = merge_parents(s, t, &parent, path, len)))
+			return rc;
+		rc = dd__tree_put(t, &n, parent, path, len, (enum dd_type)m->e.type, s->layer);
+		if (rc)
+			return serr(s, rc, "entry '%s': %s", qpath(s, path, len),
+				    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "cannot add");
+		path = n->e.path;
+		n->e = m->e;
+		n->e.path = path;
+		n->e.path_len = len;
+		if (n->e.ino)
+			n->e.ino += base;
+	}
+	return 0;
+}
+
+int dd__layer_merge(struct dd_image *img, size_t i, struct dd__layer_part *part, struct dd_tree *tree)
+{
+	struct stream s;
+	size_t k;
+	int rc;
+
+	stream_init(&s, img, i, img->ctx);
+	s.tree = tree;
+	for (k = 0; k < part->warnings.len; k++)
+		dd__image_warn(img, "%s", (const char *)part->warnings.items[k]);
+	rc = merge_lower_ops(&s, part, tree);
+	if (rc == 0)
+		rc = merge_entries(&s, part, tree);
+	if (rc == 0) {
+		/* Link targets, xattrs and kept bytes stay where the part put them. */
+		dd__arena_adopt(&tree->arena, &part->tree->arena);
+		dd__arena_adopt(&tree->strings, &part->tree->strings);
+	}
+	dd__buf_free(&s.path);
+	dd__buf_free(&s.target);
 	return rc;
 }
 

@@ -80,6 +80,11 @@ bool dd__src_is_tar(const struct dd__src *src)
 	return src->tar;
 }
 
+bool dd__src_random_access(const struct dd__src *src)
+{
+	return !src->tar || !src->compressed;
+}
+
 static struct dd__src *src_new(struct dd_ctx *ctx, const char *path)
 {
 	struct dd__src *src = calloc(1, sizeof(*src));

@@ -18,6 +18,8 @@ int dd__src_open_dir(struct dd__src **out, struct dd_ctx *ctx, const char *path)
 int dd__src_open_tar(struct dd__src **out, struct dd_ctx *ctx, const char *path);
 void dd__src_free(struct dd__src *src);
 bool dd__src_is_tar(const struct dd__src *src);
+/* Can blobs be opened and read side by side without rereading the source (not a compressed tar)? */
+bool dd__src_random_access(const struct dd__src *src);
 /* Does REL name a regular file (or a member resolving to one)? */
 bool dd__src_exists(struct dd__src *src, const char *rel);
 /*

@@ -76,6 +76,15 @@ DD_API void dd_image_free(struct dd_image *img);
 DD_API int dd_image_tree(const struct dd_tree **out, struct dd_image *img);
 
 /*
+ * How many threads dd_image_tree() may read layers on: 0 (the default)
+ * one per CPU, 1 one layer at a time. Each layer is inflated on a thread
+ * of its own beside its parsing whatever this says; with more, layers
+ * above the first are read into trees of their own meanwhile and laid
+ * over the ones below in order. The tree is the same either way.
+ */
+DD_API void dd_image_set_jobs(struct dd_image *img, unsigned jobs);
+
+/*
  * Does the manifest cache hold the image's tree? Reads and checks the
  * entry (on the calling thread: worth doing while the target is read) and
  * keeps it for dd_image_tree() or dd_image_tree_for_upper(). False with no

@@ -17,6 +17,7 @@
 
 #include "driftdiff.h"
 #include "oci_builder.h"
+#include "lib/image_private.h"
 
 #define MAX_LAYERS 4
 
@@ -26,8 +27,15 @@ struct fx {
 	size_t n;
 	char *dir;
 	struct dd_image *img;
+	bool apart;             /* every layer above the first read apart and merged */
 };
 
+/*
+ * Every test runs twice: layers read one after another on the calling
+ * thread, and every layer above the first read apart on workers into a
+ * tree of its own, then laid over the ones below (layers.c). Both must
+ * give the same tree and the same errors.
+ */
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -36,6 +44,22 @@ static int setup(void **state)
 		return -1;
 	*state = f;
 	return 0;
+}
+
+static int setup_apart(void **state)
+{
+	int rc = setup(state);
+
+	if (rc == 0)
+		((struct fx *)*state)->apart = true;
+	return rc;
+}
+
+/* Serially, or every upper layer apart. */
+static void read_mode(struct dd_image *img, bool apart)
+{
+	dd_image_set_jobs(img, apart ? 4 : 1);
+	img->read_apart = apart;
 }
 
 static int teardown(void **state)
@@ -74,6 +98,7 @@ static void open_image(struct fx *f, const struct ob_opts *opts)
 	rc = dd_image_open(&f->img, f->ctx, f->dir, NULL);
 	if (rc)
 		fail_msg("dd_image_open: %d %s", rc, dd_ctx_error(f->ctx));
+	read_mode(f->img, f->apart);
 	assert_int_equal(dd_image_format(f->img), DD_IMAGE_OCI_LAYOUT);
 	assert_int_equal(dd_image_layer_count(f->img), f->n);
 }
@@ -886,6 +911,33 @@ static void test_max_entries_limit(void **state)
 }
 
 /* max_path bounds one entry's name. */
+/*
+ * Layers that rewrite the same paths: the tree stays under max-entries
+ * while the layers' entries together do not. Read apart, the parts give up
+ * past the limit and their layers are read in place: the tree still comes.
+ */
+static void test_max_entries_rewritten(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l[4] = { layer(f), layer(f), layer(f), layer(f) };
+	struct dd_limits lim = DD_LIMITS_INIT;
+	const struct dd_tree *t;
+	char name[8];
+	size_t i, k;
+
+	FILE_S(l[0], "a", "a");
+	for (i = 1; i < 4; i++)
+		for (k = 0; k < 6; k++) {
+			snprintf(name, sizeof(name), "p%zu", k);
+			ob_file(l[i], name, &i, 1);
+		}
+	lim.max_entries = 10;  /* the root, a, p0..p5: 8; the layers' entries: 19 */
+	assert_int_equal(dd_ctx_set_limits(f->ctx, &lim), 0);
+	t = tree_of(f);
+	assert_int_equal(dd_tree_count(t), 8);
+	assert_int_equal(must(t, "/p5")->layer, 3);
+}
+
 static void test_max_path_limit(void **state)
 {
 	struct fx *f = *state;
@@ -928,7 +980,162 @@ static void test_owner_beyond_32_bits(void **state)
 	assert_non_null(strstr(dd_ctx_error(f->ctx), "'/big': owner 0:4294967296"));
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* ---- layers read apart give the tree read in order ---- */
+
+/* Four layers of everything the merge must get right, into F. */
+static void mixed_layers(struct fx *f)
+{
+	struct ob_layer *l0 = layer(f), *l1 = layer(f), *l2 = layer(f), *l3 = layer(f);
+	static const char cap[] = { 0x01, 0, 0, 0x02, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+	ob_dir(l0, "etc", 0755);
+	FILE_S(l0, "etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+	FILE_S(l0, "etc/hosts", "127.0.0.1 localhost\n");
+	ob_dir(l0, "usr", 0755);
+	ob_dir(l0, "usr/bin", 0755);
+	ob_file_attrs(l0, "usr/bin/busybox", "\x7f" "ELFbusybox", 10, 0755, 0, 0);
+	ob_hardlink(l0, "usr/bin/ls", "usr/bin/busybox");
+	FILE_S(l0, "usr/bin/a", "a");
+	FILE_S(l0, "usr/bin/b", "b");
+	ob_dir(l0, "opt", 0700);
+	FILE_S(l0, "opt/x/y", "below an implicit directory");
+	ob_dir(l0, "var/lib/gone", 0755);
+	FILE_S(l0, "var/lib/gone/f", "f");
+	FILE_S(l0, "srv", "a file, a directory above");
+
+	/* Whiteouts, an opaque directory, links to lower files, a file made a directory. */
+	ob_empty(l1, "etc/.wh.hosts");
+	ob_dir(l1, "var/lib/gone", 0750);
+	ob_empty(l1, "var/lib/gone/.wh..wh..opq");
+	FILE_S(l1, "var/lib/gone/new", "new");
+	ob_hardlink(l1, "usr/bin/sh", "usr/bin/busybox");
+	ob_file_attrs(l1, "usr/bin/ping", "ping", 4, 04755, 0, 0);
+	ob_xattr(l1, "security.capability", cap, sizeof(cap));
+	FILE_S(l1, "srv/www/index.html", "<html>");
+	ob_symlink(l1, "etc/localtime", "/usr/share/zoneinfo/UTC");
+
+	/* Links within the layer, a file replacing a directory, a directory attribute change. */
+	FILE_S(l2, "usr/local/tool", "tool v1");
+	ob_hardlink(l2, "usr/local/tool2", "usr/local/tool");
+	ob_hardlink(l2, "usr/local/tool3", "usr/local/tool");
+	FILE_S(l2, "opt", "opt is a file now");
+	ob_dir(l2, "usr/bin", 0555);
+	ob_empty(l2, "usr/bin/.wh.a");
+	FILE_S(l2, "usr/bin/a", "a again, same layer as its whiteout");
+
+	/* A whiteout of what the layer below added, a link to a file two layers down. */
+	ob_empty(l3, "usr/local/.wh.tool2");
+	ob_hardlink(l3, "root/passwd.bak", "etc/passwd");
+	ob_dir(l3, "", 0700);
+}
+
+static void expect_same_entry(const struct dd_entry *a, const struct dd_entry *b)
+{
+	uint32_t k;
+
+	assert_string_equal(a->path, b->path);
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->mode, b->mode);
+	assert_int_equal(a->uid, b->uid);
+	assert_int_equal(a->gid, b->gid);
+	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->layer, b->layer);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->links, b->links);
+	assert_int_equal(a->has_sha256, b->has_sha256);
+	assert_memory_equal(a->sha256, b->sha256, 32);
+	assert_int_equal(a->target_len, b->target_len);
+	if (a->target)
+		assert_memory_equal(a->target, b->target, a->target_len);
+	assert_int_equal(a->extra->hardlink_len, b->extra->hardlink_len);
+	if (a->extra->hardlink)
+		assert_string_equal(a->extra->hardlink, b->extra->hardlink);
+	assert_int_equal(a->extra->nxattrs, b->extra->nxattrs);
+	for (k = 0; k < a->extra->nxattrs; k++) {
+		assert_string_equal(a->extra->xattrs[k].name, b->extra->xattrs[k].name);
+		assert_int_equal(a->extra->xattrs[k].len, b->extra->xattrs[k].len);
+	}
+	assert_int_equal(a->extra->content_len, b->extra->content_len);
+}
+
+static void test_read_apart_same_tree(void **state)
+{
+	struct fx *f = *state;
+	struct dd_image *serial = NULL;
+	const struct dd_tree *a, *b;
+	size_t i;
+
+	mixed_layers(f);
+	b = tree_of(f);
+	assert_int_equal(dd_image_open(&serial, f->ctx, f->dir, NULL), 0);
+	read_mode(serial, false);
+	assert_int_equal(dd_image_tree(&a, serial), 0);
+	assert_int_equal(dd_tree_count(a), dd_tree_count(b));
+	for (i = 0; i < dd_tree_count(a); i++)
+		expect_same_entry(dd_tree_entry(a, i), dd_tree_entry(b, i));
+	assert_int_equal(dd_image_warning_count(serial), dd_image_warning_count(f->img));
+	for (i = 0; i < dd_image_warning_count(serial); i++)
+		assert_string_equal(dd_image_warning(serial, i), dd_image_warning(f->img, i));
+	/* What the layers say, checked once: the trees are the same. */
+	absent(a, "/etc/hosts");
+	absent(a, "/var/lib/gone/f");
+	absent(a, "/usr/local/tool2");
+	absent(a, "/opt/x");
+	must(a, "/var/lib/gone/new");
+	assert_string_equal(must(a, "/usr/bin/sh")->extra->hardlink, "/usr/bin/busybox");
+	assert_int_equal(must(a, "/usr/bin/busybox")->links, 3);
+	assert_int_equal(must(a, "/usr/local/tool")->links, 2);
+	assert_string_equal(must(a, "/usr/local/tool3")->extra->hardlink, "/usr/local/tool");
+	assert_int_equal(must(a, "/etc/passwd")->links, 2);
+	assert_int_equal(must(a, "/usr/bin/a")->layer, 2);
+	assert_int_equal(must(a, "/usr/bin/b")->links, 1);
+	assert_int_equal(must(a, "/")->mode, 0700);
+	assert_int_equal(must(a, "/srv")->type, DD_TYPE_DIR);
+	dd_image_free(serial);
+}
+
+/* Inode numbers of a layer read apart must not meet those of the layers below. */
+static void test_read_apart_links_stay_in_layer(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l0 = layer(f), *l1 = layer(f);
+	const struct dd_tree *t;
+	const char *lower[] = { "/a", "/b", "/c", "/d" };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		FILE_S(l0, lower[i] + 1, lower[i]);
+	FILE_S(l1, "x", "x");
+	ob_hardlink(l1, "y", "x");
+	t = tree_of(f);
+	assert_int_equal(must(t, "/x")->links, 2);
+	assert_string_equal(must(t, "/y")->extra->hardlink, "/x");
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(must(t, lower[i])->links, 1);
+		assert_null(must(t, lower[i])->extra->hardlink);
+		assert_true(must(t, lower[i])->ino != must(t, "/x")->ino);
+	}
+}
+
+/* Two damaged layers: the lower one is the one named, however they were read. */
+static void test_read_apart_first_error_named(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l0 = layer(f), *l1 = layer(f), *l2 = layer(f), *l3 = layer(f);
+
+	FILE_S(l0, "a", "a");
+	FILE_S(l1, "b", "b");
+	ob_corrupt(l1, OB_BAD_DIFF_ID);
+	FILE_S(l2, "c", "c");
+	FILE_S(l3, "d", "d");
+	ob_corrupt(l3, OB_BAD_DIFF_ID);
+	tree_fails(f, DD_EVERIFY);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), "layer 1 ("));
+	assert_non_null(strstr(dd_ctx_error(f->ctx), "diff_id mismatch"));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown), \
+	      cmocka_unit_test_setup_teardown(fn, setup_apart, teardown)
 
 int main(void)
 {
@@ -973,10 +1180,14 @@ int main(void)
 		T(test_size_minus_one),
 		T(test_index_malformed_digest),
 		T(test_max_entries_limit),
+		T(test_max_entries_rewritten),
 		T(test_max_path_limit),
 		T(test_root_as_file),
 		T(test_owner_32_bits),
 		T(test_owner_beyond_32_bits),
+		T(test_read_apart_same_tree),
+		T(test_read_apart_links_stay_in_layer),
+		T(test_read_apart_first_error_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -459,6 +459,15 @@ int cmd_report(int argc, char **argv)
 	 */
 	job.yield = (!strcmp(type, "rootfs") || !strcmp(type, "live")) && !dd_image_cached(img) &&
 		    dd_image_format(img) != DD_IMAGE_SAVED_MANIFEST;
+	/*
+	 * The same case: the image fingerprints its files as they stream, and
+	 * the walk fingerprints the container's (a GMAC under a secret key,
+	 * several times cheaper than SHA-256); the files holding the image's
+	 * bytes then take its digests, and only the others are hashed
+	 * (dd_target_settle()). Cold report over /usr: 15.5 -> 14 s.
+	 */
+	if (job.yield)
+		to.fingerprint_key = dd_image_fingerprint_key(img);
 	/* Both sides at once: the image is bound by decompression, the target by reading. */
 	threaded = a.jobs != 1 && pthread_create(&thread, NULL, read_target, &job) == 0;
 	if (!threaded) {
@@ -500,6 +509,17 @@ int cmd_report(int argc, char **argv)
 	if (job.rc) {
 		rc = cli_fail(tctx);
 		goto out;
+	}
+	if (to.fingerprint_key) {
+		double ts = now_seconds();
+
+		if (dd_target_settle(owned, itree, (unsigned)a.jobs)) {
+			rc = cli_fail(tctx);
+			goto out;
+		}
+		if (a.verbose)
+			fprintf(stderr, "driftdiff: target's digests settled against the image's in %.3f s\n",
+				now_seconds() - ts);
 	}
 	if (!a.quiet && !strcmp(type, "rootfs") && looks_like_bundle(itree, ttree))
 		fprintf(stderr, "driftdiff: note: %s looks like a runtime bundle (config.json beside rootfs/, "

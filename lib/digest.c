@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "digest.h"
 #include "sha256x2.h"
@@ -200,20 +201,39 @@ struct dd__checksum {
 	EVP_CIPHER_CTX *c;
 };
 
-int dd__checksum_begin(struct dd__checksum **out)
+static const unsigned char checksum_iv[12] = "checksum-v1";
+
+int dd__checksum_begin_keyed(struct dd__checksum **out, const unsigned char key[16])
 {
-	/* Any fixed key and nonce: the value only has to be the same on every run. */
-	static const unsigned char key[16] = "driftdiff-cache", iv[12] = "checksum-v1";
 	struct dd__checksum *k = calloc(1, sizeof(*k));
 
 	*out = NULL;
 	if (!k || !(k->c = EVP_CIPHER_CTX_new()) ||
-	    EVP_EncryptInit_ex(k->c, EVP_aes_128_gcm(), NULL, key, iv) != 1) {
+	    EVP_EncryptInit_ex(k->c, EVP_aes_128_gcm(), NULL, key, checksum_iv) != 1) {
 		dd__checksum_free(k);
 		return DD_ENOMEM;
 	}
 	*out = k;
 	return 0;
+}
+
+int dd__checksum_begin(struct dd__checksum **out)
+{
+	/* Any fixed key and nonce: the value only has to be the same on every run. */
+	static const unsigned char key[16] = "driftdiff-cache";
+
+	return dd__checksum_begin_keyed(out, key);
+}
+
+int dd__checksum_restart(struct dd__checksum *k)
+{
+	/* The same key, its schedule kept: only GHASH's state starts again. */
+	return EVP_EncryptInit_ex(k->c, NULL, NULL, NULL, checksum_iv) == 1 ? 0 : DD_ENOMEM;
+}
+
+int dd__fingerprint_key(unsigned char key[DD__FP_KEY])
+{
+	return RAND_priv_bytes(key, DD__FP_KEY) == 1 ? 0 : DD_EIO;
 }
 
 int dd__checksum_add(struct dd__checksum *k, const void *p, size_t n)

@@ -53,4 +53,20 @@ int dd__checksum_add(struct dd__checksum *k, const void *p, size_t n);
 int dd__checksum_end(struct dd__checksum *k, unsigned char out[16]);
 void dd__checksum_free(struct dd__checksum *k);
 
+/*
+ * Fingerprints: the same GMAC under a secret random key (16 bytes from
+ * OpenSSL's generator, a new one for each image read), to tell whether a
+ * target's file holds the same bytes as the image's without hashing it
+ * with SHA-256 (four times slower). GHASH under an unknown key is
+ * almost-XOR-universal: two different messages of at most L 16-byte
+ * blocks give the same 96 bits with probability at most about L/2^96,
+ * whatever the container's author chose to write, as the key is never
+ * shown. The fingerprint is the tag's first DD__FP_LEN bytes.
+ */
+#define DD__FP_KEY 16
+int dd__fingerprint_key(unsigned char key[DD__FP_KEY]);
+int dd__checksum_begin_keyed(struct dd__checksum **out, const unsigned char key[16]);
+/* Start a new message under the same key. */
+int dd__checksum_restart(struct dd__checksum *k);
+
 #endif

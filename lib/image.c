@@ -444,6 +444,15 @@ void dd_image_set_jobs(struct dd_image *img, unsigned jobs)
 		img->jobs = jobs;
 }
 
+const unsigned char *dd_image_fingerprint_key(struct dd_image *img)
+{
+	if (!img || img->tree)
+		return NULL;
+	if (!img->fingerprint && dd__fingerprint_key(img->fp_key) == 0)
+		img->fingerprint = true;
+	return img->fingerprint ? img->fp_key : NULL;
+}
+
 bool dd_image_cached(struct dd_image *img)
 {
 	/* A saved manifest is its own record: never one of the cache's. */
@@ -490,6 +499,7 @@ int dd_image_tree(const struct dd_tree **out, struct dd_image *img)
 	rc = dd__tree_new(&tree, img->ctx);
 	if (rc)
 		return dd__error(img->ctx, rc, "%s: out of memory", img->path);
+	tree->fingerprinted = img->fingerprint;
 	rc = dd__image_read_layers(img, tree);
 	if (rc)
 		goto out;

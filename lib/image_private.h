@@ -50,6 +50,8 @@ struct dd_image {
 	off_t saved_body;
 	uint64_t saved_entries;   /* as many as the header says */
 	unsigned jobs;            /* dd_image_set_jobs() */
+	bool fingerprint;         /* dd_image_fingerprint_key(): files read from layers get one */
+	unsigned char fp_key[16];
 	bool read_apart;          /* tests: every layer above the first read apart */
 };
 

@@ -36,6 +36,7 @@ struct stream {
 	uint32_t head_bytes;    /* leading bytes of each file to keep (targets) */
 	struct dd__rd *rd;
 	struct dd__hasher *blob_h, *diff_h, *file_h;
+	struct dd__checksum *fp;  /* files' fingerprints, when the image takes them */
 	uint64_t blob_bytes, tar_bytes, logical_bytes;
 	uint64_t blob_seen;     /* compressed bytes behind the data parsed so far (consumer side) */
 	unsigned char *buf;
@@ -547,6 +548,8 @@ static int hash_data(struct stream *s, const unsigned char *p, size_t n)
 {
 	uintptr_t c = (uintptr_t)s->chunk, at = (uintptr_t)p;
 
+	if (s->fp && dd__checksum_add(s->fp, p, n))
+		return serr(s, DD_ENOMEM, "out of memory");
 	if (s->one_hash || !c || at < c + s->dpos || at - c > s->chunk_len ||
 	    n > s->chunk_len - (at - c))
 		return dd__hasher_update(s->file_h, p, n) ? serr(s, DD_ENOMEM, "out of memory") : 0;
@@ -631,7 +634,7 @@ static int hash_zeros(struct stream *s, uint64_t n)
 	while (n) {
 		size_t k = n > sizeof(zeros) ? sizeof(zeros) : (size_t)n;
 
-		if (dd__hasher_update(s->file_h, zeros, k))
+		if (dd__hasher_update(s->file_h, zeros, k) || (s->fp && dd__checksum_add(s->fp, zeros, k)))
 			return serr(s, DD_ENOMEM, "out of memory");
 		n -= k;
 	}
@@ -650,7 +653,7 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 
 	bool keep = want <= DD__CONTENT_MAX && dd_entry_content_kept(n->e.path, n->e.path_len);
 
-	if (dd__hasher_reset(s->file_h))
+	if (dd__hasher_reset(s->file_h) || (s->fp && dd__checksum_restart(s->fp)))
 		return serr(s, DD_ENOMEM, "out of memory");
 	s->content.len = 0;
 	for (;;) {
@@ -709,6 +712,13 @@ static int read_content(struct stream *s, struct archive_entry *e, struct dd__no
 	memcpy(n->e.sha256, d.bin, 32);
 	n->e.has_sha256 = true;
 	n->e.size = want;
+	if (s->fp) {
+		unsigned char tag[16];
+
+		if (dd__checksum_end(s->fp, tag))
+			return serr(s, DD_ENOMEM, "out of memory");
+		memcpy(n->fp, tag, DD__FP_LEN);
+	}
 	return 0;
 }
 
@@ -878,6 +888,7 @@ static int apply_hardlink(struct stream *s, struct dd_tree *t, const char *raw,
 	struct dd__buf tp = DD__BUF_INIT;
 	struct dd__node *target, *n;
 	struct dd_entry copy;
+	unsigned char fp[DD__FP_LEN];
 	int rc;
 
 	if (dd__path_normalize(&tp, raw, strlen(raw))) {
@@ -906,6 +917,7 @@ static int apply_hardlink(struct stream *s, struct dd_tree *t, const char *raw,
 		goto out;
 	}
 	copy = target->e;
+	memcpy(fp, target->fp, sizeof(fp));
 	rc = dd__tree_put(t, &n, parent, path, len, copy.type, s->layer);
 	if (rc) {
 		rc = serr(s, rc, "entry '%s': cannot add", qpath(s, path, len));
@@ -918,6 +930,7 @@ static int apply_hardlink(struct stream *s, struct dd_tree *t, const char *raw,
 	copy.flags = 0;
 	copy.links = 0; /* shared now: both are looked at when links are settled */
 	n->e = copy; /* same ino: dd__tree_finalize() records the link */
+	memcpy(n->fp, fp, sizeof(fp));
 	target = dd__tree_lookup(t, tp.data, tp.len);
 	if (target && target->e.ino == copy.ino)
 		target->e.links = 0;
@@ -1124,6 +1137,7 @@ static int layer_read(struct dd_image *img, size_t i, struct dd_tree *tree, stru
 	if (dd__hasher_new(&s.blob_h, l->has_digest ? l->digest.alg : DD__ALG_SHA256) ||
 	    dd__hasher_new_paired(&s.diff_h, l->diff_id.alg) ||
 	    dd__hasher_new_paired(&s.file_h, DD__ALG_SHA256) ||
+	    (img->fingerprint && dd__checksum_begin_keyed(&s.fp, img->fp_key)) ||
 	    !(s.buf = malloc(BUFSZ)) || !(s.outer = archive_read_new()) ||
 	    !(s.inner = archive_read_new())) {
 		rc = serr(&s, DD_ENOMEM, "out of memory");
@@ -1285,6 +1299,7 @@ out:
 	dd__hasher_free(s.blob_h);
 	dd__hasher_free(s.diff_h);
 	dd__hasher_free(s.file_h);
+	dd__checksum_free(s.fp);
 	dd__buf_free(&s.path);
 	dd__buf_free(&s.target);
 	dd__buf_free(&s.content);
@@ -1399,6 +1414,7 @@ static int merge_entries(struct stream *s, struct dd__layer_part *part, struct d
 				    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "cannot add");
 		path = n->e.path;
 		n->e = m->e;
+		memcpy(n->fp, m->fp, sizeof(n->fp));
 		n->e.path = path;
 		n->e.path_len = len;
 		if (n->e.ino)

@@ -36,6 +36,9 @@ void dd__error_prefix(struct dd_ctx *ctx, const char *fmt, ...) DD_PRINTF(2, 3);
 /* The generic drift rule for a change that no specific finding covers. */
 const struct dd_rule *dd__change_rule(const struct dd_change *c);
 
+/* Bytes of a file's fingerprint (digest.h) kept by trees. */
+#define DD__FP_LEN 12
+
 /* ---- bump arena: many small allocations freed together ---- */
 struct dd__arena_chunk;
 struct dd__arena {

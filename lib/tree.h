@@ -16,7 +16,16 @@ struct dd__node {
 	struct dd_entry e;      /* first, so a node is an entry */
 	struct dd__node *parent, *child, *next, *prev;
 	uint32_t hash;          /* of the path, for the build's hash table */
+	/* A regular file's fingerprint, in a tree read with one (image.fingerprint). */
+	unsigned char fp[DD__FP_LEN];
 };
+
+/*
+ * Private to a walk taken with fingerprints: the entry's sha256 holds its
+ * fingerprint (DD__FP_LEN bytes) until dd_target_settle() gives it a
+ * digest. Never seen outside.
+ */
+#define DD__ENTRY_FINGERPRINT 0x8000u
 
 struct dd_tree {
 	struct dd_ctx *ctx;
@@ -30,6 +39,8 @@ struct dd_tree {
 	size_t nsorted, sorted_cap;
 	bool finalized;
 	uint64_t next_ino;       /* synthetic inode numbers for built trees */
+	bool fingerprinted;      /* built of nodes whose files have their fingerprint */
+	bool fp_pending;         /* walked with fingerprints, not settled yet */
 	struct dd__ptrvec warnings; /* heap strings */
 	/*
 	 * A walked directory whose executables' heads were left on disk

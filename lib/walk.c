@@ -90,12 +90,14 @@ struct hash_config {
 	bool upper;              /* an upper dir: overlay's xattrs are kept */
 	const struct dd_tree *reference; /* heads are kept only where the file differs from it */
 	bool defer_heads;        /* none are kept: dd_target_load_head() reads them later */
+	const unsigned char *fp_key; /* fingerprints, not digests (dd_target_settle()) */
 };
 
 struct hasher_state {
 	struct pool *pool;       /* the pool this state's worker serves, or NULL */
 	struct hash_config cfg;
 	struct dd__hasher *h;
+	struct dd__checksum *fp; /* with cfg.fp_key */
 	unsigned char *buf;
 	unsigned char *head;     /* the file's first bytes, until its hash says whether to keep them */
 	struct dd__buf content;
@@ -120,6 +122,7 @@ static int hs_init(struct hasher_state *hs, const struct hash_config *cfg)
 	dd__arena_init(&hs->arena);
 	hs->cfg = *cfg;
 	if (dd__hasher_new(&hs->h, DD__ALG_SHA256) || !(hs->buf = malloc(READ_CHUNK)) ||
+	    (cfg->fp_key && dd__checksum_begin_keyed(&hs->fp, cfg->fp_key)) ||
 	    (cfg->head_bytes && !(hs->head = malloc(cfg->head_bytes))))
 		return DD_ENOMEM;
 	return 0;
@@ -137,6 +140,7 @@ static void hs_finish(struct hasher_state *hs, struct dd_tree *t)
 			free(hs->warnings.items[i]);
 	dd__ptrvec_free(&hs->warnings);
 	dd__hasher_free(hs->h);
+	dd__checksum_free(hs->fp);
 	dd__buf_free(&hs->content);
 	dd__arena_free(&hs->arena);
 	free(hs->buf);
@@ -287,7 +291,7 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 	hs->content.len = 0;
 	if (st.st_size > READ_CHUNK)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (dd__hasher_reset(hs->h)) {
+	if (hs->fp ? dd__checksum_restart(hs->fp) != 0 : dd__hasher_reset(hs->h) != 0) {
 		rc = DD_ENOMEM;
 		goto out;
 	}
@@ -311,7 +315,8 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 				memcpy(hs->head, hs->buf, head_len);
 			}
 		}
-		if (dd__hasher_update(hs->h, hs->buf, (size_t)got) ||
+		if ((hs->fp ? dd__checksum_add(hs->fp, hs->buf, (size_t)got) != 0
+			    : dd__hasher_update(hs->h, hs->buf, (size_t)got) != 0) ||
 		    (keep && dd__buf_put(&hs->content, hs->buf, (size_t)got))) {
 			rc = DD_ENOMEM;
 			goto out;
@@ -327,12 +332,23 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 		if (total == (uint64_t)st.st_size && (size_t)got < READ_CHUNK)
 			break;
 	}
-	if (dd__hasher_final(hs->h, &d)) {
-		rc = DD_ENOMEM;
-		goto out;
+	if (hs->fp) {
+		/* A fingerprint for dd_target_settle(), which gives the digest. */
+		memset(&d, 0, sizeof(d));
+		if (dd__checksum_end(hs->fp, d.bin)) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		memcpy(e->sha256, d.bin, 32);
+		e->flags |= DD__ENTRY_FINGERPRINT;
+	} else {
+		if (dd__hasher_final(hs->h, &d)) {
+			rc = DD_ENOMEM;
+			goto out;
+		}
+		memcpy(e->sha256, d.bin, 32);
+		e->has_sha256 = true;
 	}
-	memcpy(e->sha256, d.bin, 32);
-	e->has_sha256 = true;
 	e->size = total;
 	if (head_len && !hs->cfg.defer_heads && head_wanted(hs->cfg.reference, e) &&
 	    (rc = dd__entry_set_head(&hs->arena, e, hs->head, head_len)))
@@ -910,6 +926,7 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	w.cfg.defer_heads = opts->version >= 3 && opts->defer_heads && !w.cfg.reference &&
 			    w.cfg.head_bytes;
 	w.lender = opts->version >= 3 && opts->borrow_strings ? w.cfg.reference : NULL;
+	w.cfg.fp_key = opts->version >= 4 && !upper ? opts->fingerprint_key : NULL;
 	/* The root itself may be a magic link such as /proc/PID/root: follow it once. */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -941,10 +958,11 @@ static int read_root(struct dd_tree **out, struct dd_ctx *ctx, const char *path,
 	}
 	rc = set_attrs(&w.t->arena, root, &st);
 	root->flags = 0;
-	if (rc == 0 && w.cfg.defer_heads) {
-		/* The heads stay on disk: the root stays open to read them from. */
+	if (rc == 0 && (w.cfg.defer_heads || w.cfg.fp_key)) {
+		/* The heads, or the files a fingerprint will not settle, are read again from the root. */
 		w.t->rootfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		w.t->head_bytes = w.cfg.head_bytes;
+		w.t->head_bytes = w.cfg.defer_heads ? w.cfg.head_bytes : 0;
+		w.t->fp_pending = w.cfg.fp_key != NULL;
 		if (w.t->rootfd < 0)
 			rc = DD_ENOMEM;
 	}
@@ -1051,7 +1069,7 @@ int dd_target_load_head(const struct dd_tree *target, const struct dd_entry *e)
 	size_t head_len;
 	int rc = 0;
 
-	if (!t || !e || t->rootfd < 0 || e->type != DD_TYPE_FILE || !e->has_sha256 ||
+	if (!t || !e || t->rootfd < 0 || !t->head_bytes || e->type != DD_TYPE_FILE || !e->has_sha256 ||
 	    (e->exec == DD_EXEC_NONE && !(e->mode & 0111)))
 		return 0;
 	/* Only the tree's own entry is changed, found again by its path. */
@@ -1079,6 +1097,103 @@ out:
 	free(head);
 	free(buf);
 	return rc;
+}
+
+/* ---- fingerprints settled against the image (dd_target_settle()) ---- */
+
+/* IMAGE's regular file at E's path (IMAGE met in path order) when it has E's size and fingerprint. */
+static const struct dd_entry *same_as_image(const struct dd_tree *image, size_t *pos,
+					    const struct dd_entry *e)
+{
+	const struct dd_entry *ie;
+
+	if (!image || !image->fingerprinted)
+		return NULL;
+	ie = dd__tree_seek(image, pos, e->path, e->path_len);
+	if (!ie || ie->type != DD_TYPE_FILE || !ie->has_sha256 || ie->size != e->size)
+		return NULL;
+	/* A tree built of nodes: the entry is its node's first member. */
+	return memcmp(((const struct dd__node *)ie)->fp, e->sha256, DD__FP_LEN) == 0 ? ie : NULL;
+}
+
+/*
+ * E below T's root again, as a job for hash_file(): only if it is still
+ * the inode, size and mtime the walk saw (errno ESTALE when it is not).
+ */
+static int reopen(struct dd_tree *t, const struct dd_entry *e, struct stat *st)
+{
+	int fd = dd__open_regular(t->rootfd, e->path + 1, st);
+
+	if (fd >= 0 && (entry_ino(st) != e->ino || (uint64_t)st->st_size != e->size ||
+			st->st_mtim.tv_sec != e->mtime || (uint32_t)st->st_mtim.tv_nsec != e->mtime_nsec)) {
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	return fd;
+}
+
+int dd_target_settle(struct dd_tree *t, const struct dd_tree *image, unsigned jobs)
+{
+	struct hash_config cfg = { 0 };
+	struct hasher_state self;
+	struct pool pool = { 0 };
+	size_t i, n, pos = 0;
+	int rc, prc;
+
+	if (!t || !t->fp_pending)
+		return 0;
+	cfg.head_bytes = t->head_bytes;
+	cfg.max_xattr = t->ctx->limits.max_xattr;
+	cfg.defer_heads = t->head_bytes != 0; /* dd_target_load_head() reads them, as before */
+	if (jobs == 0)
+		jobs = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	rc = hs_init(&self, &cfg);
+	if (rc == 0 && jobs > 1 && jobs < 1024 && pool_start(&pool, jobs, &cfg))
+		pool_finish(&pool, NULL);
+	n = dd_tree_count(t);
+	for (i = 0; i < n && rc == 0; i++) {
+		struct dd_entry *e = (struct dd_entry *)dd_tree_entry(t, i);
+		const struct dd_entry *ie;
+		struct job j = { e, -1, { 0 }, true, false };
+
+		if (!(e->flags & DD__ENTRY_FINGERPRINT))
+			continue;
+		e->flags &= (uint16_t)~DD__ENTRY_FINGERPRINT;
+		if ((ie = same_as_image(image, &pos, e))) {
+			memcpy(e->sha256, ie->sha256, 32);
+			e->has_sha256 = true;
+			continue;
+		}
+		/* Not the image's bytes (or no image file to be): hashed, as a walk hashes. */
+		memset(e->sha256, 0, 32);
+		j.fd = reopen(t, e, &j.st);
+		if (j.fd < 0 && (errno == EMFILE || errno == ENFILE) && pool.nthreads) {
+			pool_drain(&pool);
+			j.fd = reopen(t, e, &j.st);
+		}
+		if (j.fd < 0) {
+			e->flags |= DD_ENTRY_UNREADABLE | (errno == ESTALE || errno == ENOENT ? DD_ENTRY_CHANGED : 0);
+			dd__tree_warn(t, "%s: %s", e->path,
+				      errno == ESTALE || errno == ENOENT ? "replaced after the walk read it; not hashed"
+									 : strerror(errno));
+			continue;
+		}
+		if (pool.nthreads)
+			pool_push(&pool, &j);
+		else
+			rc = hash_file(&self, e, j.fd, &j.st, j.own, j.keep);
+	}
+	prc = pool_finish(&pool, t);
+	if (rc == 0)
+		rc = prc ? prc : self.rc;
+	hs_finish(&self, t);
+	t->fp_pending = false;
+	if (!t->head_bytes && t->rootfd >= 0) {
+		close(t->rootfd);
+		t->rootfd = -1;
+	}
+	return rc ? dd__error(t->ctx, rc, "out of memory") : 0;
 }
 
 int dd_target_read_dir(struct dd_tree **out, struct dd_ctx *ctx, const char *path,

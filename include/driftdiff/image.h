@@ -85,6 +85,18 @@ DD_API int dd_image_tree(const struct dd_tree **out, struct dd_image *img);
 DD_API void dd_image_set_jobs(struct dd_image *img, unsigned jobs);
 
 /*
+ * Have dd_image_tree(), when it reads the layers, also take each regular
+ * file's fingerprint under a secret key of the image's own (GMAC, a new
+ * random key per image handle), for a directory walked with that key
+ * (dd_target_options.fingerprint_key) to be settled against
+ * (dd_target_settle()): the walk then never computes the SHA-256 of a
+ * file that holds the image's bytes. Returns the key (16 bytes, valid
+ * while IMG is; never show it), or NULL once the tree is read or when no
+ * random key can be had.
+ */
+DD_API const unsigned char *dd_image_fingerprint_key(struct dd_image *img);
+
+/*
  * Does the manifest cache hold the image's tree? Reads and checks the
  * entry (on the calling thread: worth doing while the target is read) and
  * keeps it for dd_image_tree() or dd_image_tree_for_upper(). False with no

@@ -44,9 +44,17 @@ struct dd_target_options {
 	 * then outlive the returned tree.
 	 */
 	bool borrow_strings;
+	/*
+	 * Version 4: a directory walk (not an upper dir) takes of each
+	 * regular file a fingerprint under this key, from
+	 * dd_image_fingerprint_key() of the image it will be diffed against,
+	 * instead of its SHA-256 (four times the work). dd_target_settle()
+	 * must then be given the image's tree before the target's is used.
+	 */
+	const unsigned char *fingerprint_key;
 };
-#define DD_TARGET_OPTIONS_VERSION 3
-#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0, NULL, false, false }
+#define DD_TARGET_OPTIONS_VERSION 4
+#define DD_TARGET_OPTIONS_INIT { DD_TARGET_OPTIONS_VERSION, false, 0, 0, NULL, false, false, NULL }
 
 /*
  * Walk the root filesystem at PATH (a /proc/PID/root, an overlay merged
@@ -72,6 +80,18 @@ DD_API int dd_target_read_upper(struct dd_tree **out, struct dd_ctx *ctx, const 
  * Safe to call from several threads. Returns 0 or DD_ENOMEM.
  */
 DD_API int dd_target_load_head(const struct dd_tree *target, const struct dd_entry *e);
+
+/*
+ * Give a tree walked with a fingerprint_key its digests: each regular
+ * file whose size and fingerprint are those of IMAGE's file at the same
+ * path (IMAGE read from its layers with that key) takes that file's
+ * SHA-256; every other is opened again, if it is still the file the walk
+ * read (else it is flagged changed and unreadable, with a warning), and
+ * hashed on JOBS threads (0: one per CPU), as a walk hashes. With IMAGE
+ * NULL or read without the key, every file is hashed. Does nothing to a
+ * tree walked without a key, or settled already. 0, or DD_ENOMEM.
+ */
+DD_API int dd_target_settle(struct dd_tree *target, const struct dd_tree *image, unsigned jobs);
 
 /* Read a flat root filesystem tar (docker export), plain, gzip or zstd. */
 DD_API int dd_target_read_tar(struct dd_tree **out, struct dd_ctx *ctx, const char *path,

@@ -18,6 +18,7 @@
 #include "driftdiff.h"
 #include "oci_builder.h"
 #include "lib/image_private.h"
+#include "lib/tree.h"
 
 #define MAX_LAYERS 4
 
@@ -1056,6 +1057,10 @@ static void expect_same_entry(const struct dd_entry *a, const struct dd_entry *b
 		assert_int_equal(a->extra->xattrs[k].len, b->extra->xattrs[k].len);
 	}
 	assert_int_equal(a->extra->content_len, b->extra->content_len);
+	/* Read under the same key, the same fingerprints. */
+	if (a->type == DD_TYPE_FILE)
+		assert_memory_equal(((const struct dd__node *)a)->fp, ((const struct dd__node *)b)->fp,
+				    DD__FP_LEN);
 }
 
 static void test_read_apart_same_tree(void **state)
@@ -1066,10 +1071,15 @@ static void test_read_apart_same_tree(void **state)
 	size_t i;
 
 	mixed_layers(f);
-	b = tree_of(f);
+	open_image(f, NULL);
 	assert_int_equal(dd_image_open(&serial, f->ctx, f->dir, NULL), 0);
 	read_mode(serial, false);
+	assert_non_null(dd_image_fingerprint_key(serial));
+	memcpy(f->img->fp_key, dd_image_fingerprint_key(serial), sizeof(f->img->fp_key));
+	f->img->fingerprint = true;
+	assert_int_equal(dd_image_tree(&b, f->img), 0);
 	assert_int_equal(dd_image_tree(&a, serial), 0);
+	assert_true(a->fingerprinted && b->fingerprinted);
 	assert_int_equal(dd_tree_count(a), dd_tree_count(b));
 	for (i = 0; i < dd_tree_count(a); i++)
 		expect_same_entry(dd_tree_entry(a, i), dd_tree_entry(b, i));

@@ -16,8 +16,9 @@
 
 #include <cmocka.h>
 
-#include "driftdiff/target.h"
+#include "driftdiff.h"
 #include "lib/tree.h"
+#include "oci_builder.h"
 
 #define HEAD 4096
 
@@ -261,6 +262,161 @@ static void test_borrowed(void **state)
 	unlink(path);
 }
 
+/* ---- fingerprints settled against an image ---- */
+
+/* A walk of F's directory with fingerprints under KEY, not settled. */
+static struct dd_tree *walk_fp(struct fx *f, const unsigned char *key, unsigned jobs)
+{
+	struct dd_target_options o = DD_TARGET_OPTIONS_INIT;
+	struct dd_tree *t = NULL;
+
+	o.head_bytes = HEAD;
+	o.jobs = jobs;
+	o.defer_heads = true;
+	o.fingerprint_key = key;
+	assert_int_equal(dd_target_read_dir(&t, f->ctx, f->dir, &o), 0);
+	return t;
+}
+
+/* Every entry of T as a plain walk of the same directory has it. */
+static void expect_as_hashed(struct fx *f, const struct dd_tree *t)
+{
+	struct dd_tree *plain = walk(f, NULL, 1);
+	size_t i;
+
+	assert_int_equal(dd_tree_count(t), dd_tree_count(plain));
+	for (i = 0; i < dd_tree_count(t); i++) {
+		const struct dd_entry *a = dd_tree_entry(t, i), *b = dd_tree_entry(plain, i);
+
+		assert_string_equal(a->path, b->path);
+		assert_int_equal(a->has_sha256, b->has_sha256);
+		assert_memory_equal(a->sha256, b->sha256, 32);
+		assert_int_equal(a->flags, b->flags);
+		assert_int_equal(a->size, b->size);
+		assert_int_equal(a->exec, b->exec);
+	}
+	dd_tree_free(plain);
+}
+
+/*
+ * The image holds "script" and "elf" as the directory does, "data" with
+ * other bytes of the same size, "same" one byte longer, and "gone"; the
+ * directory has "only" besides.
+ */
+static char *image_beside(struct fx *f, struct dd_image **img, bool keyed, const unsigned char **key,
+			  const struct dd_tree **tree)
+{
+	struct ob_layer *l = ob_layer_new();
+	unsigned char script[3000], elf[6000];
+	char *dir;
+
+	memset(script, 'x', sizeof(script));
+	memcpy(script, "#!/bin/sh\n", 10);
+	memset(elf, 0, sizeof(elf));
+	memcpy(elf, "\177ELF\2\1\1", 7);
+	ob_file_attrs(l, "script", script, sizeof(script), 0755, 0, 0);
+	ob_file_attrs(l, "same", script, sizeof(script), 0755, 0, 0);
+	ob_file(l, "elf", elf, sizeof(elf));
+	ob_hardlink(l, "elf2", "elf");
+	ob_file(l, "data", "PLAIN\n", 6);
+	ob_file(l, "gone", "gone", 4);
+	dir = ob_write_layout(&l, 1, NULL);
+	ob_layer_free(l);
+	write_file(f->dir, "only", (const unsigned char *)"only", 4, 0644);
+	write_file(f->dir, "elf2", elf, sizeof(elf), 0644);
+	assert_int_equal(dd_image_open(img, f->ctx, dir, NULL), 0);
+	if (keyed) {
+		*key = dd_image_fingerprint_key(*img);
+		assert_non_null(*key);
+	}
+	assert_int_equal(dd_image_tree(tree, *img), 0);
+	/* Once the tree is read, no key is given out. */
+	assert_null(dd_image_fingerprint_key(*img));
+	return dir;
+}
+
+static void test_settled(void **state)
+{
+	struct fx *f = *state;
+	struct dd_image *img = NULL, *other = NULL;
+	const struct dd_tree *it = NULL, *ot = NULL;
+	const unsigned char *key = NULL, *okey = NULL;
+	char *dir = image_beside(f, &img, true, &key, &it), *odir;
+	struct dd_tree *t = walk_fp(f, key, 2);
+	char path[128];
+
+	/* Before settling, files carry a fingerprint and no digest. */
+	assert_false(find(t, "/script")->has_sha256);
+	assert_true(find(t, "/script")->flags & DD__ENTRY_FINGERPRINT);
+	assert_int_equal(dd_target_settle(t, it, 2), 0);
+	/* The image's bytes took its digest; the rest were hashed: as a walk gives. */
+	assert_memory_equal(find(t, "/script")->sha256, dd_tree_find(it, "/script", 7)->sha256, 32);
+	expect_as_hashed(f, t);
+	assert_int_equal(dd_target_settle(t, it, 2), 0); /* once only */
+	dd_tree_free(t);
+
+	/* No image, or one read without the key, or under another key: every file hashed. */
+	t = walk_fp(f, key, 1);
+	assert_int_equal(dd_target_settle(t, NULL, 1), 0);
+	expect_as_hashed(f, t);
+	dd_tree_free(t);
+	odir = image_beside(f, &other, false, &okey, &ot);
+	t = walk_fp(f, key, 2);
+	assert_int_equal(dd_target_settle(t, ot, 2), 0);
+	expect_as_hashed(f, t);
+	dd_tree_free(t);
+	dd_image_free(other);
+	ob_rmtree(odir);
+	free(odir);
+	odir = image_beside(f, &other, true, &okey, &ot);
+	t = walk_fp(f, key, 2);
+	assert_int_equal(dd_target_settle(t, ot, 2), 0);
+	expect_as_hashed(f, t);
+	dd_tree_free(t);
+
+	/* A file that is not the image's, replaced after the walk: flagged, not hashed. */
+	t = walk_fp(f, key, 1);
+	snprintf(path, sizeof(path), "%s/data", f->dir);
+	assert_int_equal(unlink(path), 0);
+	write_file(f->dir, "data", (const unsigned char *)"plain\n", 6, 0644);
+	assert_int_equal(dd_target_settle(t, it, 1), 0);
+	assert_false(find(t, "/data")->has_sha256);
+	assert_int_equal(find(t, "/data")->flags, DD_ENTRY_UNREADABLE | DD_ENTRY_CHANGED);
+	assert_true(warned(t, "/data: replaced after the walk read it"));
+	assert_true(find(t, "/script")->has_sha256);
+	dd_tree_free(t);
+
+	/*
+	 * One whose bytes were the image's is settled without being opened
+	 * again, replaced or not: a hard link's fingerprint is its target's.
+	 */
+	t = walk_fp(f, key, 1);
+	snprintf(path, sizeof(path), "%s/elf2", f->dir);
+	{
+		unsigned char elf[6000];
+
+		memset(elf, 0, sizeof(elf));
+		memcpy(elf, "\177ELF\2\1\1", 7);
+		assert_int_equal(unlink(path), 0);
+		write_file(f->dir, "elf2", elf, sizeof(elf), 0644);
+	}
+	assert_int_equal(dd_target_settle(t, it, 1), 0);
+	assert_true(find(t, "/elf2")->has_sha256);
+	assert_int_equal(find(t, "/elf2")->flags & DD_ENTRY_CHANGED, 0);
+	dd_tree_free(t);
+
+	dd_image_free(other);
+	ob_rmtree(odir);
+	free(odir);
+	dd_image_free(img);
+	ob_rmtree(dir);
+	free(dir);
+	snprintf(path, sizeof(path), "%s/only", f->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/elf2", f->dir);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +424,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_borrowed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settled, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include <isa-l/igzip_lib.h>
 #endif
 #include "image_private.h"
+#include "os.h"
 #include "tree.h"
 
 #define BUFSZ (256 * 1024)
@@ -130,10 +131,11 @@ static void layer_warn(struct stream *s, const char *fmt, ...)
 
 /*
  * Read the next bytes of the blob into BUF (BUFSZ bytes), counted against
- * the descriptor's size and hashed. Returns the count, 0 at the end, -1 on
- * an error (on the producer's context when there is one).
+ * the descriptor's size and, when HASH, hashed (else the caller has them
+ * hashed, in order). Returns the count, 0 at the end, -1 on an error (on
+ * the producer's context when there is one).
  */
-static long blob_read(struct stream *s, unsigned char *buf)
+static long blob_read_only(struct stream *s, unsigned char *buf, bool hash)
 {
 	long n = dd__rd_read(s->rd, buf, BUFSZ);
 
@@ -154,7 +156,7 @@ static long blob_read(struct stream *s, unsigned char *buf)
 			     (long long)s->l->info.size);
 		return -1;
 	}
-	if (dd__hasher_update(s->blob_h, buf, (size_t)n)) {
+	if (hash && dd__hasher_update(s->blob_h, buf, (size_t)n)) {
 		if (s->pipe)
 			s->pipe->err = dd__error(s->pipe->pctx, DD_ENOMEM, "out of memory");
 		else
@@ -163,6 +165,11 @@ static long blob_read(struct stream *s, unsigned char *buf)
 	}
 	s->blob_bytes += (uint64_t)n;
 	return n;
+}
+
+static long blob_read(struct stream *s, unsigned char *buf)
+{
+	return blob_read_only(s, buf, true);
 }
 
 /* libarchive's read callback for the blob: what was read ahead first. */
@@ -307,6 +314,125 @@ static bool plain_tar(const unsigned char *b, size_t n)
 
 #ifdef DD_HAVE_ISAL
 /*
+ * The compressed blob's digest on a thread of its own: inflating is the
+ * longest stage of a cold report, and hashing what it reads was a fifth
+ * of that thread (2.5 of 12.7 CPU-s over /usr). The producer reads into
+ * one of NBLOB buffers and inflates from it while the hasher takes the
+ * buffers in order; a buffer is read into again only once it is hashed.
+ */
+#define NBLOB 8
+
+struct blob_hasher {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct dd__hasher *h;
+	unsigned char *buf[NBLOB];
+	size_t len[NBLOB];
+	size_t head, count;     /* read and waiting to be hashed, from HEAD */
+	bool done, started;
+	int err;
+};
+
+static void *blob_hasher_main(void *arg)
+{
+	struct blob_hasher *b = arg;
+	size_t i;
+
+	/* Behind inflating and parsing, the critical path: its 2 MB of buffers let it wait. */
+	dd__thread_nice(10);
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		while (!b->count && !b->done)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if (!b->count)
+			break;
+		i = b->head;
+		pthread_mutex_unlock(&b->mu);
+		if (!b->err && dd__hasher_update(b->h, b->buf[i], b->len[i]))
+			b->err = DD_ENOMEM;
+		pthread_mutex_lock(&b->mu);
+		b->head = (b->head + 1) % NBLOB;
+		b->count--;
+		pthread_cond_broadcast(&b->cv);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+/* Start hashing into H; false (nothing to undo) when there is no thread for it. */
+static bool bh_start(struct blob_hasher *b, struct dd__hasher *h)
+{
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	b->h = h;
+	for (i = 0; i < NBLOB; i++)
+		if (!(b->buf[i] = malloc(BUFSZ)))
+			goto fail;
+	if (pthread_mutex_init(&b->mu, NULL))
+		goto fail;
+	if (pthread_cond_init(&b->cv, NULL)) {
+		pthread_mutex_destroy(&b->mu);
+		goto fail;
+	}
+	if (pthread_create(&b->thread, NULL, blob_hasher_main, b)) {
+		pthread_cond_destroy(&b->cv);
+		pthread_mutex_destroy(&b->mu);
+		goto fail;
+	}
+	b->started = true;
+	return true;
+fail:
+	for (i = 0; i < NBLOB; i++)
+		free(b->buf[i]);
+	return false;
+}
+
+/* The buffer to read the blob's next bytes into, once it is free. */
+static unsigned char *bh_next(struct blob_hasher *b)
+{
+	unsigned char *buf;
+
+	pthread_mutex_lock(&b->mu);
+	while (b->count == NBLOB)
+		pthread_cond_wait(&b->cv, &b->mu);
+	buf = b->buf[(b->head + b->count) % NBLOB];
+	pthread_mutex_unlock(&b->mu);
+	return buf;
+}
+
+/* Queue the N bytes read into bh_next()'s buffer for hashing. */
+static void bh_submit(struct blob_hasher *b, size_t n)
+{
+	pthread_mutex_lock(&b->mu);
+	b->len[(b->head + b->count) % NBLOB] = n;
+	b->count++;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* Hash what is queued, stop the thread, and free. DD_ENOMEM or 0. */
+static int bh_finish(struct blob_hasher *b)
+{
+	size_t i;
+
+	if (!b->started)
+		return 0;
+	pthread_mutex_lock(&b->mu);
+	b->done = true;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	pthread_join(b->thread, NULL);
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+	for (i = 0; i < NBLOB; i++)
+		free(b->buf[i]);
+	b->started = false;
+	return b->err;
+}
+
+/*
  * gzip with ISA-L's inflate, two to three times zlib's speed on x86-64:
  * the cold path's floor. Every member of a multi-member stream (RFC 1952)
  * is read; bytes after the last member that are not a gzip member are
@@ -318,7 +444,9 @@ static void *producer_isal(void *arg)
 	struct stream *s = arg;
 	struct pipeline *p = s->pipe;
 	struct inflate_state *st = malloc(sizeof(*st));
+	struct blob_hasher bh;
 	bool eof_in = false, member_done = false, finished = false;
+	bool hashing = bh_start(&bh, s->blob_h);
 	size_t members = 0;
 	uint32_t room;
 	long n;
@@ -342,11 +470,15 @@ static void *producer_isal(void *arg)
 		st->avail_out = CHUNK;
 		while (st->avail_out > 0 && !finished) {
 			if (st->avail_in == 0 && !eof_in) {
-				n = blob_read(s, s->buf);
+				unsigned char *in = hashing ? bh_next(&bh) : s->buf;
+
+				n = blob_read_only(s, in, !hashing);
 				if (n < 0)
 					goto done;
+				if (hashing && n > 0)
+					bh_submit(&bh, (size_t)n);
 				eof_in = n == 0;
-				st->next_in = (uint8_t *)s->buf;
+				st->next_in = in;
 				st->avail_in = (uint32_t)n;
 			}
 			if (member_done) {
@@ -397,8 +529,15 @@ static void *producer_isal(void *arg)
 		if (c->len)
 			slot_publish(p);
 	}
+	/* In order: what the hasher holds, then the rest of the blob. */
+	if (bh_finish(&bh)) {
+		p->err = dd__error(p->pctx, DD_ENOMEM, "out of memory");
+		goto done;
+	}
 	drain_blob(s);
 done:
+	if (bh_finish(&bh) && !p->err)
+		p->err = dd__error(p->pctx, DD_ENOMEM, "out of memory");
 	free(st);
 	producer_done(s);
 	return NULL;

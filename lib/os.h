@@ -22,4 +22,11 @@ int dd__open_beneath(int dirfd, const char *rel, int flags);
  */
 int dd__open_regular(int dirfd, const char *rel, struct stat *st);
 
+/*
+ * Lower the calling thread's priority by INCR (nice) where the system
+ * keeps one per thread (Linux); elsewhere do nothing, as it would be the
+ * whole process's.
+ */
+void dd__thread_nice(int incr);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #ifdef __linux__
@@ -127,4 +128,19 @@ out:
 	free(dir);
 	errno = saved;
 	return fd;
+}
+
+void dd__thread_nice(int incr)
+{
+#if defined(__linux__) && defined(SYS_gettid)
+	id_t tid = (id_t)syscall(SYS_gettid);
+	int cur;
+
+	errno = 0;
+	cur = getpriority(PRIO_PROCESS, tid);
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, tid, cur + incr);
+#else
+	(void)incr;
+#endif
 }

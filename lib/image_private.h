@@ -104,15 +104,20 @@ int dd__layer_apply(struct dd_image *img, size_t i, struct dd_tree *tree);
 /*
  * A layer read apart, on a thread of its own, while the layers below it
  * are still being read: into a tree of its own and on a context of its
- * own, keeping what it does to the layers below (whiteouts, hard links to
- * their files) and its warnings, in tar order, for dd__layer_merge() to
- * lay over them once they are in. The result is the tree
- * dd__layer_apply() would have built.
+ * own, keeping its whiteouts and its warnings, in tar order, for
+ * dd__layer_merge() to lay over the layers below once they are in. The
+ * result is the tree dd__layer_apply() would have built. Where the
+ * order of the tar would make a difference that a part cannot see, the
+ * part gives up (DD__EPART_IN_PLACE) and its layer is read in place, in
+ * its turn: a hard link to a file below; a whiteout of what holds a
+ * directory the layer made only as a parent (read in turn, the whiteout
+ * keeps the lower directory there, with its attributes); a path the layer
+ * writes twice (unless a directory both times), or beneath a file of its
+ * own (read in turn, the first write removed what was below).
  */
 struct dd__lower_op {
-	enum { DD__HIDE, DD__HIDE_CHILDREN, DD__LINK } kind;
-	const char *path;          /* what is hidden, or the link; strings of the part's tree */
-	const char *target;        /* DD__LINK: the target as the tar names it */
+	enum { DD__HIDE, DD__HIDE_CHILDREN } kind;
+	const char *path;          /* what is hidden; strings of the part's tree */
 	size_t len;
 };
 
@@ -127,14 +132,19 @@ struct dd__layer_part {
 	_Atomic uint64_t *held;
 	const _Atomic bool *stop;
 	uint64_t entries;          /* this part's share of *held */
+	uint64_t looked;           /* nodes looked at for whiteouts (lower_op()) */
 	int rc;
 };
 
 /* Every layer into TREE, the upper ones read beside the lower (layers.c). */
 int dd__image_read_layers(struct dd_image *img, struct dd_tree *tree);
 
-/* Parts hold at most max-entries entries between them: past that, this, and the layer is read in place. */
-#define DD__EPART_FULL (-100)
+/*
+ * A part gives up, and its layer is read in place: the tar's order matters
+ * (above), the parts hold max-entries entries between them, or the image's
+ * thread has stopped.
+ */
+#define DD__EPART_IN_PLACE (-100)
 
 /* Read layer I into PART (its rd open, its ctx and held set): PART->rc, also returned. */
 int dd__layer_read_part(struct dd_image *img, size_t i, struct dd__layer_part *part);

@@ -926,23 +926,43 @@ static bool has_aufs_component(const char *p, size_t len)
 	return false;
 }
 
+/* Nodes a part looks at for directories it made as parents: past this, it gives up. */
+#define PART_LOOK 65536
+
+/* The node after N in a pre-order walk of the subtree at ROOT; NULL at the end. */
+static struct dd__node *preorder_next(const struct dd__node *root, struct dd__node *n)
+{
+	if (n->child)
+		return n->child;
+	while (n != root && !n->next)
+		n = n->parent;
+	return n == root ? NULL : n->next;
+}
+
 /*
- * A layer read apart keeps what it does to the layers below, in tar order,
- * in its tree's strings: dd__layer_merge() does it to them.
+ * A whiteout of a layer read apart, kept in tar order in its tree's
+ * strings for dd__layer_merge(), unless the part holds at PATH (below it
+ * only, with CHILDREN) a directory made only as a parent: then the part
+ * gives up (image_private.h says why). *S's budget bounds the looking.
  */
-static int lower_op(struct stream *s, int kind, const char *path, size_t len, const char *target)
+static int lower_op(struct stream *s, int kind, const char *path, size_t len)
 {
 	struct dd__layer_part *p = s->part;
+	struct dd__node *root = dd__tree_lookup(s->tree, path, len), *n;
 	struct dd__lower_op *op;
 
+	for (n = root; n; n = preorder_next(root, n)) {
+		if (++p->looked > PART_LOOK || ((n->e.flags & DD_ENTRY_IMPLICIT) &&
+						 (n != root || kind == DD__HIDE)))
+			return DD__EPART_IN_PLACE;
+	}
 	if (dd__grow(&p->ops, &p->ops_cap, p->nops, sizeof(*p->ops)))
 		return serr(s, DD_ENOMEM, "out of memory");
 	op = &p->ops[p->nops];
 	op->kind = kind;
 	op->len = len;
 	op->path = dd__arena_string(&s->tree->strings, path, len);
-	op->target = target ? dd__arena_string(&s->tree->strings, target, strlen(target)) : NULL;
-	if (!op->path || (target && !op->target))
+	if (!op->path)
 		return serr(s, DD_ENOMEM, "out of memory");
 	p->nops++;
 	return 0;
@@ -977,7 +997,7 @@ static int whiteout(struct stream *s, struct dd_tree *t, const char *path, size_
 
 	if (len - base == 12 && memcmp(path + base, ".wh..wh..opq", 12) == 0) {
 		if (s->part)
-			return lower_op(s, DD__HIDE_CHILDREN, path, plen, NULL);
+			return lower_op(s, DD__HIDE_CHILDREN, path, plen);
 		n = dd__tree_lookup(t, path, plen);
 		if (n && n->e.type == DD_TYPE_DIR)
 			dd__tree_hide_lower(t, n, layer, true);
@@ -995,7 +1015,7 @@ static int whiteout(struct stream *s, struct dd_tree *t, const char *path, size_
 		goto out;
 	}
 	if (s->part) {
-		rc = lower_op(s, DD__HIDE, victim.data, victim.len, NULL);
+		rc = lower_op(s, DD__HIDE, victim.data, victim.len);
 		goto out;
 	}
 	n = dd__tree_lookup(t, victim.data, victim.len);
@@ -1037,10 +1057,7 @@ static int apply_hardlink(struct stream *s, struct dd_tree *t, const char *raw,
 	}
 	target = dd__tree_lookup(t, tp.data, tp.len);
 	if (!target && s->part) {
-		/* A file of a layer below: linked when laid over it, and the link replaces this path. */
-		if ((n = dd__tree_lookup(t, path, len)))
-			dd__tree_remove(t, n);
-		rc = lower_op(s, DD__LINK, path, len, raw);
+		rc = DD__EPART_IN_PLACE; /* a file of a layer below */
 		goto out;
 	}
 	if (!target) {
@@ -1251,10 +1268,10 @@ static int part_check(struct stream *s)
 	struct dd__layer_part *p = s->part;
 
 	if (atomic_load(p->stop))
-		return DD__EPART_FULL;
+		return DD__EPART_IN_PLACE;
 	p->entries++;
 	if (atomic_fetch_add(p->held, 1) + 1 > s->ctx->limits.max_entries)
-		return DD__EPART_FULL;
+		return DD__EPART_IN_PLACE;
 	return 0;
 }
 
@@ -1377,6 +1394,9 @@ tar:
 		if (part && (rc = part_check(&s)))
 			goto out;
 		rc = apply_entry(&s, tree, e);
+		/* The layer took out an entry of its own: what it removed below, a part cannot say. */
+		if (rc == 0 && part && tree->nremoved)
+			rc = DD__EPART_IN_PLACE;
 		if (rc)
 			goto out;
 		if (!part && s.ctx->progress) {
@@ -1487,42 +1507,18 @@ static int merge_parents(struct stream *s, struct dd_tree *t, struct dd__node **
 	return 0;
 }
 
-/* The part's whiteouts and links to lower files, done to T in their tar order. */
-static int merge_lower_ops(struct stream *s, struct dd__layer_part *part, struct dd_tree *t)
+/* The part's whiteouts, done to T (the layers below only, so in any order). */
+static void merge_lower_ops(struct stream *s, struct dd__layer_part *part, struct dd_tree *t)
 {
-	struct dd__node *n, *parent;
 	size_t k;
-	int rc;
 
 	for (k = 0; k < part->nops; k++) {
 		const struct dd__lower_op *op = &part->ops[k];
+		struct dd__node *n = dd__tree_lookup(t, op->path, op->len);
 
-		if (op->kind != DD__LINK) {
-			n = dd__tree_lookup(t, op->path, op->len);
-			if (n && (op->kind == DD__HIDE || n->e.type == DD_TYPE_DIR))
-				dd__tree_hide_lower(t, n, s->layer, op->kind == DD__HIDE_CHILDREN);
-			continue;
-		}
-		/* A later entry of the layer at the link's path replaced it. */
-		if (dd__tree_lookup(part->tree, op->path, op->len))
-			continue;
-		rc = merge_parents(s, t, &parent, op->path, op->len);
-		if (rc == 0)
-			rc = apply_hardlink(s, t, op->target, op->path, op->len, parent);
-		if (rc)
-			return rc;
+		if (n && (op->kind == DD__HIDE || n->e.type == DD_TYPE_DIR))
+			dd__tree_hide_lower(t, n, s->layer, op->kind == DD__HIDE_CHILDREN);
 	}
-	return 0;
-}
-
-/* The node after N in a pre-order walk of the subtree at ROOT; NULL at the end. */
-static struct dd__node *preorder_next(const struct dd__node *root, struct dd__node *n)
-{
-	if (n->child)
-		return n->child;
-	while (n != root && !n->next)
-		n = n->parent;
-	return n == root ? NULL : n->next;
 }
 
 /*
@@ -1572,9 +1568,8 @@ int dd__layer_merge(struct dd_image *img, size_t i, struct dd__layer_part *part,
 	s.tree = tree;
 	for (k = 0; k < part->warnings.len; k++)
 		dd__image_warn(img, "%s", (const char *)part->warnings.items[k]);
-	rc = merge_lower_ops(&s, part, tree);
-	if (rc == 0)
-		rc = merge_entries(&s, part, tree);
+	merge_lower_ops(&s, part, tree);
+	rc = merge_entries(&s, part, tree);
 	if (rc == 0) {
 		/* Link targets, xattrs and kept bytes stay where the part put them. */
 		dd__arena_adopt(&tree->arena, &part->tree->arena);

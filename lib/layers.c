@@ -120,8 +120,8 @@ static int lay_part(struct layers *ls, size_t i, struct dd_tree *tree)
 	while (ls->state[i] != READ)
 		pthread_cond_wait(&ls->cv, &ls->mu);
 	pthread_mutex_unlock(&ls->mu);
-	if (p->rc == DD__EPART_FULL) {
-		/* The parts held too much: this one is read again, in place. */
+	if (p->rc == DD__EPART_IN_PLACE) {
+		/* Order mattered, or the parts held too much: read again, in place. */
 		dd__layer_part_free(p);
 		return dd__layer_apply(img, i, tree);
 	}

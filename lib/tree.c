@@ -274,6 +274,7 @@ void dd__tree_remove(struct dd_tree *t, struct dd__node *n)
 {
 	if (n == t->root)
 		return;
+	t->nremoved++;
 	unlink_child(n);
 	release_subtree(t, n);
 }

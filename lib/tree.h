@@ -41,6 +41,7 @@ struct dd_tree {
 	uint64_t next_ino;       /* synthetic inode numbers for built trees */
 	bool fingerprinted;      /* built of nodes whose files have their fingerprint */
 	bool fp_pending;         /* walked with fingerprints, not settled yet */
+	uint64_t nremoved;       /* nodes dd__tree_remove() took out (subtrees count one) */
 	struct dd__ptrvec warnings; /* heap strings */
 	/*
 	 * A walked directory whose executables' heads were left on disk

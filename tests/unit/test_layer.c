@@ -1104,6 +1104,66 @@ static void test_read_apart_same_tree(void **state)
 	dd_image_free(serial);
 }
 
+/*
+ * Where the tar's order decides, a layer read apart gives up and is read
+ * in place: the tree is the one read in turn gives. A whiteout after an
+ * entry beneath its path keeps the lower directory that leads to it, with
+ * its own attributes (found by fuzz_whiteout).
+ */
+static void test_whiteout_after_entry_beneath(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l0 = layer(f), *l1 = layer(f);
+	const struct dd_tree *t;
+
+	ob_dir(l0, "c", 0700);
+	FILE_S(l0, "c/old", "old");
+	FILE_S(l1, "c/a", "new");
+	ob_empty(l1, ".wh.c");
+	t = tree_of(f);
+	assert_int_equal(must(t, "/c")->layer, 0);
+	assert_int_equal(must(t, "/c")->mode, 0700);
+	assert_int_equal(must(t, "/c/a")->layer, 1);
+	absent(t, "/c/old");
+}
+
+/* The same path written as a file, then as a directory: what was below went with the file. */
+static void test_file_then_directory_same_layer(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l0 = layer(f), *l1 = layer(f);
+	const struct dd_tree *t;
+
+	ob_dir(l0, "p", 0755);
+	FILE_S(l0, "p/below", "below");
+	FILE_S(l1, "p", "a file");
+	ob_dir(l1, "p", 0711);
+	t = tree_of(f);
+	assert_int_equal(must(t, "/p")->type, DD_TYPE_DIR);
+	assert_int_equal(must(t, "/p")->mode, 0711);
+	absent(t, "/p/below");
+}
+
+/* An entry beneath a file of its own layer: the file, and what it replaced, are gone. */
+static void test_entry_beneath_own_file(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l0 = layer(f), *l1 = layer(f);
+	const struct dd_tree *t;
+
+	ob_dir(l0, "p", 0700);
+	FILE_S(l0, "p/below", "below");
+	FILE_S(l1, "p", "a file");
+	FILE_S(l1, "p/x", "x");
+	t = tree_of(f);
+	assert_int_equal(must(t, "/p")->type, DD_TYPE_DIR);
+	assert_true(must(t, "/p")->flags & DD_ENTRY_IMPLICIT);
+	assert_int_equal(must(t, "/p")->layer, 1);
+	must(t, "/p/x");
+	absent(t, "/p/below");
+	assert_int_equal(dd_image_warning_count(f->img), 1);
+}
+
 /* Inode numbers of a layer read apart must not meet those of the layers below. */
 static void test_read_apart_links_stay_in_layer(void **state)
 {
@@ -1196,6 +1256,9 @@ int main(void)
 		T(test_owner_32_bits),
 		T(test_owner_beyond_32_bits),
 		T(test_read_apart_same_tree),
+		T(test_whiteout_after_entry_beneath),
+		T(test_file_then_directory_same_layer),
+		T(test_entry_beneath_own_file),
 		T(test_read_apart_links_stay_in_layer),
 		T(test_read_apart_first_error_named),
 	};

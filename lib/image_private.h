@@ -53,6 +53,7 @@ struct dd_image {
 	bool fingerprint;         /* dd_image_fingerprint_key(): files read from layers get one */
 	unsigned char fp_key[16];
 	bool read_apart;          /* tests: every layer above the first read apart */
+	size_t parts_merged;      /* layers read apart and laid over the tree (tests) */
 };
 
 /*

@@ -1521,41 +1521,75 @@ static void merge_lower_ops(struct stream *s, struct dd__layer_part *part, struc
 	}
 }
 
+/* M's attributes onto N, T's directory at the same path, which keeps its children. */
+static void take_attrs(struct dd__node *n, const struct dd__node *m, uint64_t ino_base)
+{
+	const char *path = n->e.path;
+	uint32_t len = n->e.path_len;
+
+	n->e = m->e;
+	n->e.path = path;
+	n->e.path_len = len;
+	n->e.ino += ino_base;
+	memcpy(n->fp, m->fp, sizeof(n->fp));
+}
+
 /*
  * The part's entries laid over T, parents first, as dd__tree_put() lays an
  * entry of the tar. Directories the part only made to hold others are made
- * again in T by dd__tree_mkparents(), which keeps a directory T has. Inode
- * numbers move past T's, so hard links stay within the part.
+ * again in T by dd__tree_mkparents(), which keeps a directory T has. The
+ * part's nodes themselves move into T, its arenas with them, so nothing is
+ * copied; a directory over one of T's gives T's node its attributes.
+ * Inode numbers move past T's, so hard links stay within the part.
  */
 static int merge_entries(struct stream *s, struct dd__layer_part *part, struct dd_tree *t)
 {
 	struct dd_tree *from = part->tree;
+	struct dd__node **order, *m, *n, *parent;
 	uint64_t base = t->next_ino;
-	struct dd__node *m, *n, *parent = NULL;
-	int rc;
+	size_t k, count = 0;
+	int rc = 0;
 
+	/* The order first: a node moved into T leaves the part's tree behind. */
+	if (!(order = malloc((from->count + 1) * sizeof(*order))))
+		return serr(s, DD_ENOMEM, "out of memory");
+	for (m = preorder_next(from->root, from->root); m; m = preorder_next(from->root, m))
+		order[count++] = m;
 	t->next_ino += from->next_ino;
-	for (m = from->root; m; m = preorder_next(from->root, m)) {
-		const char *path = m->e.path;
-		uint32_t len = m->e.path_len;
+	if (!(from->root->e.flags & DD_ENTRY_IMPLICIT)) {
+		rc = dd__tree_put(t, &n, NULL, "/", 1, DD_TYPE_DIR, s->layer);
+		if (rc == 0)
+			take_attrs(n, from->root, base);
+	}
+	for (k = 0; k < count && rc == 0; k++) {
+		const char *path;
+		uint32_t len;
 
+		m = order[k];
 		if (m->e.flags & DD_ENTRY_IMPLICIT)
 			continue;
-		if (m != from->root && (rc = merge_parents(s, t, &parent, path, len)))
-			return rc;
-		rc = dd__tree_put(t, &n, parent, path, len, (enum dd_type)m->e.type, s->layer);
+		path = m->e.path;
+		len = m->e.path_len;
+		if ((rc = merge_parents(s, t, &parent, path, len)))
+			break;
+		n = dd__tree_lookup(t, path, len);
+		if (n && n->e.type == DD_TYPE_DIR && m->e.type == DD_TYPE_DIR) {
+			take_attrs(n, m, base);
+			continue;
+		}
+		if (n)
+			dd__tree_remove(t, n);
+		m->e.ino += base;
+		rc = dd__tree_attach(t, parent, m);
 		if (rc)
-			return serr(s, rc, "entry '%s': %s", qpath(s, path, len),
-				    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "cannot add");
-		path = n->e.path;
-		n->e = m->e;
-		memcpy(n->fp, m->fp, sizeof(n->fp));
-		n->e.path = path;
-		n->e.path_len = len;
-		if (n->e.ino)
-			n->e.ino += base;
+			rc = serr(s, rc, "entry '%s': %s", qpath(s, path, len),
+				  rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "out of memory");
 	}
-	return 0;
+	free(order);
+	/* The moved nodes, their strings and extra fields live on in T's arenas. */
+	dd__arena_adopt(&t->arena, &from->arena);
+	dd__arena_adopt(&t->strings, &from->strings);
+	return rc;
 }
 
 int dd__layer_merge(struct dd_image *img, size_t i, struct dd__layer_part *part, struct dd_tree *tree)
@@ -1570,11 +1604,6 @@ int dd__layer_merge(struct dd_image *img, size_t i, struct dd__layer_part *part,
 		dd__image_warn(img, "%s", (const char *)part->warnings.items[k]);
 	merge_lower_ops(&s, part, tree);
 	rc = merge_entries(&s, part, tree);
-	if (rc == 0) {
-		/* Link targets, xattrs and kept bytes stay where the part put them. */
-		dd__arena_adopt(&tree->arena, &part->tree->arena);
-		dd__arena_adopt(&tree->strings, &part->tree->strings);
-	}
 	dd__buf_free(&s.path);
 	dd__buf_free(&s.target);
 	return rc;

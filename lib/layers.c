@@ -127,8 +127,8 @@ static int lay_part(struct layers *ls, size_t i, struct dd_tree *tree)
 	}
 	if (p->rc)
 		rc = dd__error(img->ctx, p->rc, "%s", dd_ctx_error(p->ctx));
-	else
-		rc = dd__layer_merge(img, i, p, tree);
+	else if ((rc = dd__layer_merge(img, i, p, tree)) == 0)
+		img->parts_merged++;
 	if (rc == 0 && img->ctx->progress) {
 		const struct dd_layer_info *l = &img->layers[i].info;
 		struct dd_progress pr = { DD_PROGRESS_LAYER, i, img->nlayers, (uint64_t)l->size,

@@ -365,6 +365,19 @@ int dd__tree_put(struct dd_tree *t, struct dd__node **out, struct dd__node *pare
 	return 0;
 }
 
+int dd__tree_attach(struct dd_tree *t, struct dd__node *parent, struct dd__node *n)
+{
+	if (t->finalized || t->nsorted)
+		return DD_EINVAL;
+	if (t->count >= t->ctx->limits.max_entries)
+		return DD_ELIMIT;
+	n->parent = n->child = n->next = n->prev = NULL;
+	if (table_insert(t, n))
+		return DD_ENOMEM;
+	link_child(parent, n);
+	return 0;
+}
+
 /* Post-order walk: a node goes when it is lower than LAYER and kept nothing. */
 void dd__tree_hide_lower(struct dd_tree *t, struct dd__node *n, int layer, bool children_only)
 {

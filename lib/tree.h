@@ -102,6 +102,13 @@ int dd__tree_mkparents(struct dd_tree *t, struct dd__node **parent,
 int dd__tree_put(struct dd_tree *t, struct dd__node **out, struct dd__node *parent,
 		 const char *path, size_t len, enum dd_type type, int layer);
 
+/*
+ * Put N, a node of another tree whose arenas T adopts, under PARENT: T
+ * must hold nothing at N's path. N's links are reset; its children, if it
+ * had any, are not brought along.
+ */
+int dd__tree_attach(struct dd_tree *t, struct dd__node *parent, struct dd__node *n);
+
 /* Remove N and its whole subtree. */
 void dd__tree_remove(struct dd_tree *t, struct dd__node *n);
 

@@ -979,6 +979,24 @@ static void warn_replaced(struct stream *s, const char *path, size_t len)
 }
 
 /*
+ * Make the parents of PATH in T for the entry S lays there (a non-directory
+ * in the way replaced, with a warning); its parent in *PARENT.
+ */
+static int make_parents(struct stream *s, struct dd_tree *t, struct dd__node **parent,
+			 const char *path, size_t len)
+{
+	bool replaced = false;
+	int rc = dd__tree_mkparents(t, parent, path, len, s->layer, &replaced);
+
+	if (rc)
+		return serr(s, rc, "entry '%s': %s", qpath(s, path, len),
+			    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "out of memory");
+	if (replaced)
+		warn_replaced(s, path, len);
+	return 0;
+}
+
+/*
  * Whiteouts (layer.md "Whiteouts"): ".wh.NAME" removes NAME from lower
  * layers only; "DIR/.wh..wh..opq" removes every lower child of DIR. Both
  * act on the in-memory tree alone and never resolve through a symlink;
@@ -1102,7 +1120,6 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 	struct dd__node *parent, *n;
 	enum dd_type type;
 	size_t base, len;
-	bool replaced = false;
 	int rc;
 
 	if (!raw)
@@ -1130,12 +1147,9 @@ static int apply_entry(struct stream *s, struct dd_tree *t, struct archive_entry
 	if (archive_entry_uid(e) < 0 || archive_entry_gid(e) < 0)
 		return serr(s, DD_EFORMAT, "entry '%s' has a negative owner",
 			    qpath(s, s->path.data, len));
-	rc = dd__tree_mkparents(t, &parent, s->path.data, len, s->layer, &replaced);
+	rc = make_parents(s, t, &parent, s->path.data, len);
 	if (rc)
-		return serr(s, rc, "entry '%s': %s", qpath(s, s->path.data, len),
-			    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "out of memory");
-	if (replaced)
-		warn_replaced(s, s->path.data, len);
+		return rc;
 	if (archive_entry_hardlink(e))
 		return apply_hardlink(s, t, archive_entry_hardlink(e), s->path.data, len, parent);
 	if (len == 1 && type != DD_TYPE_DIR)
@@ -1492,21 +1506,6 @@ void dd__layer_part_free(struct dd__layer_part *part)
 	memset(part, 0, sizeof(*part));
 }
 
-/* Make the parents of PATH in T for the entry S lays there; its parent in *PARENT. */
-static int merge_parents(struct stream *s, struct dd_tree *t, struct dd__node **parent,
-			 const char *path, size_t len)
-{
-	bool replaced = false;
-	int rc = dd__tree_mkparents(t, parent, path, len, s->layer, &replaced);
-
-	if (rc)
-		return serr(s, rc, "entry '%s': %s", qpath(s, path, len),
-			    rc == DD_ELIMIT ? "too many entries (limit max-entries)" : "out of memory");
-	if (replaced)
-		warn_replaced(s, path, len);
-	return 0;
-}
-
 /* The part's whiteouts, done to T (the layers below only, so in any order). */
 static void merge_lower_ops(struct stream *s, struct dd__layer_part *part, struct dd_tree *t)
 {
@@ -1570,7 +1569,7 @@ static int merge_entries(struct stream *s, struct dd__layer_part *part, struct d
 			continue;
 		path = m->e.path;
 		len = m->e.path_len;
-		if ((rc = merge_parents(s, t, &parent, path, len)))
+		if ((rc = make_parents(s, t, &parent, path, len)))
 			break;
 		n = dd__tree_lookup(t, path, len);
 		if (n && n->e.type == DD_TYPE_DIR && m->e.type == DD_TYPE_DIR) {

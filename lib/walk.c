@@ -332,23 +332,17 @@ static int hash_file(struct hasher_state *hs, struct dd_entry *e, int fd, const 
 		if (total == (uint64_t)st.st_size && (size_t)got < READ_CHUNK)
 			break;
 	}
-	if (hs->fp) {
-		/* A fingerprint for dd_target_settle(), which gives the digest. */
-		memset(&d, 0, sizeof(d));
-		if (dd__checksum_end(hs->fp, d.bin)) {
-			rc = DD_ENOMEM;
-			goto out;
-		}
-		memcpy(e->sha256, d.bin, 32);
-		e->flags |= DD__ENTRY_FINGERPRINT;
-	} else {
-		if (dd__hasher_final(hs->h, &d)) {
-			rc = DD_ENOMEM;
-			goto out;
-		}
-		memcpy(e->sha256, d.bin, 32);
-		e->has_sha256 = true;
+	/* A fingerprint stands in the digest's place until dd_target_settle(). */
+	memset(&d, 0, sizeof(d));
+	if (hs->fp ? dd__checksum_end(hs->fp, d.bin) != 0 : dd__hasher_final(hs->h, &d) != 0) {
+		rc = DD_ENOMEM;
+		goto out;
 	}
+	memcpy(e->sha256, d.bin, 32);
+	if (hs->fp)
+		e->flags |= DD__ENTRY_FINGERPRINT;
+	else
+		e->has_sha256 = true;
 	e->size = total;
 	if (head_len && !hs->cfg.defer_heads && head_wanted(hs->cfg.reference, e) &&
 	    (rc = dd__entry_set_head(&hs->arena, e, hs->head, head_len)))
@@ -1173,10 +1167,11 @@ int dd_target_settle(struct dd_tree *t, const struct dd_tree *image, unsigned jo
 			j.fd = reopen(t, e, &j.st);
 		}
 		if (j.fd < 0) {
-			e->flags |= DD_ENTRY_UNREADABLE | (errno == ESTALE || errno == ENOENT ? DD_ENTRY_CHANGED : 0);
+			bool gone = errno == ESTALE || errno == ENOENT;
+
+			e->flags |= DD_ENTRY_UNREADABLE | (gone ? DD_ENTRY_CHANGED : 0);
 			dd__tree_warn(t, "%s: %s", e->path,
-				      errno == ESTALE || errno == ENOENT ? "replaced after the walk read it; not hashed"
-									 : strerror(errno));
+				      gone ? "replaced after the walk read it; not hashed" : strerror(errno));
 			continue;
 		}
 		if (pool.nthreads)

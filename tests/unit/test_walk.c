@@ -90,8 +90,8 @@ static const struct dd_entry *find(const struct dd_tree *t, const char *path)
 	return e;
 }
 
-static struct dd_tree *walk_full(struct fx *f, const struct dd_tree *reference, unsigned jobs,
-			       bool defer, bool borrow)
+static struct dd_tree *walk_keyed(struct fx *f, const struct dd_tree *reference, unsigned jobs,
+				bool defer, bool borrow, const unsigned char *key)
 {
 	struct dd_target_options o = DD_TARGET_OPTIONS_INIT;
 	struct dd_tree *t = NULL;
@@ -101,8 +101,15 @@ static struct dd_tree *walk_full(struct fx *f, const struct dd_tree *reference, 
 	o.reference = reference;
 	o.defer_heads = defer;
 	o.borrow_strings = borrow;
+	o.fingerprint_key = key;
 	assert_int_equal(dd_target_read_dir(&t, f->ctx, f->dir, &o), 0);
 	return t;
+}
+
+static struct dd_tree *walk_full(struct fx *f, const struct dd_tree *reference, unsigned jobs,
+			       bool defer, bool borrow)
+{
+	return walk_keyed(f, reference, jobs, defer, borrow, NULL);
 }
 
 static struct dd_tree *walk_opts(struct fx *f, const struct dd_tree *reference, unsigned jobs,
@@ -267,15 +274,7 @@ static void test_borrowed(void **state)
 /* A walk of F's directory with fingerprints under KEY, not settled. */
 static struct dd_tree *walk_fp(struct fx *f, const unsigned char *key, unsigned jobs)
 {
-	struct dd_target_options o = DD_TARGET_OPTIONS_INIT;
-	struct dd_tree *t = NULL;
-
-	o.head_bytes = HEAD;
-	o.jobs = jobs;
-	o.defer_heads = true;
-	o.fingerprint_key = key;
-	assert_int_equal(dd_target_read_dir(&t, f->ctx, f->dir, &o), 0);
-	return t;
+	return walk_keyed(f, NULL, jobs, true, false, key);
 }
 
 /* Every entry of T as a plain walk of the same directory has it. */

@@ -939,6 +939,26 @@ static void test_max_entries_rewritten(void **state)
 	assert_int_equal(must(t, "/p5")->layer, 3);
 }
 
+/* Two layers each under max-entries, the tree over it: refused, named, whether laid in turn or merged. */
+static void test_max_entries_two_layers(void **state)
+{
+	struct fx *f = *state;
+	struct ob_layer *l0 = layer(f), *l1 = layer(f);
+	struct dd_limits lim = DD_LIMITS_INIT;
+
+	FILE_S(l0, "a", "a");
+	FILE_S(l0, "b", "b");
+	FILE_S(l1, "c", "c");
+	FILE_S(l1, "d", "d");
+	lim.max_entries = 4;   /* the root and three files */
+	assert_int_equal(dd_ctx_set_limits(f->ctx, &lim), 0);
+	tree_fails(f, DD_ELIMIT);
+	assert_non_null(strstr(dd_ctx_error(f->ctx), "layer 1 ("));
+	assert_non_null(strstr(dd_ctx_error(f->ctx), "max-entries"));
+	if (f->apart)
+		assert_int_equal(f->img->parts_merged, 0);
+}
+
 static void test_max_path_limit(void **state)
 {
 	struct fx *f = *state;
@@ -1265,6 +1285,7 @@ int main(void)
 		T(test_index_malformed_digest),
 		T(test_max_entries_limit),
 		T(test_max_entries_rewritten),
+		T(test_max_entries_two_layers),
 		T(test_max_path_limit),
 		T(test_root_as_file),
 		T(test_owner_32_bits),
